@@ -1,0 +1,459 @@
+"""The loop-nest emitter: a partitioned graph becomes the source of one Numba kernel.
+
+Every group of the plan becomes one loop nest; `prange` runs its outermost loop in parallel.
+Inside a nest, values are scalar expressions evaluated at an index (a tuple of index
+expressions). Views remap the index and read through; nothing is copied. Sizes are kernel
+parameters computed by the entry function, so one kernel serves every size.
+"""
+
+from __future__ import annotations
+
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..errors import CodegenError
+from ..ir import dims as D
+from ..ir.dims import Dim
+from ..ir.node import ConstValue, Node
+from ..ir.ops import Kind, Op, kind
+from ..ir.printer import format_type
+from ..passes.partition import Group, Plan, is_free
+from . import scalar
+from .writer import CodeWriter
+
+Index = tuple[str, ...]
+
+REDUCE_INIT = {Op.SUM: 0, Op.PROD: 1, Op.ANY: False, Op.ALL: True}
+FULL_REDUCTION_CHUNKS = 64  # fixed, so results do not depend on the thread count
+
+
+@dataclass(frozen=True)
+class Param:
+    """A kernel parameter, as the entry function must supply it."""
+
+    kind: str      # 'arg' | 'const' | 'out' | 'buffer' | 'dim'
+    key: Any       # arg index | ConstValue | output index | Node | Dim
+    name: str
+
+
+@dataclass
+class Kernel:
+    source: str
+    name: str
+    params: list[Param]
+    buffers: list[Node] = field(default_factory=list)
+
+
+def _sanitize(text: str) -> str:
+    kept = "".join(c if c.isalnum() and c.isascii() else "_" for c in text)[:24]
+    return kept.strip("_") or "x"
+
+
+class KernelBuilder:
+    def __init__(self, plan: Plan, name: str = "kernel"):
+        self.plan = plan
+        self.name = name
+        self.out = CodeWriter()
+        self.params: list[Param] = []
+        self.arrays: dict[Node, str] = {}     # nodes readable as arrays in the kernel
+        self.scalars: dict[Node, str] = {}    # 0-d values held in kernel locals
+        self.dim_names: dict[Dim, str] = {}
+        self.counter = 0
+        self.outputs = plan.graph.outputs
+
+    # -- names -------------------------------------------------------------------------------
+
+    def fresh(self, stem: str) -> str:
+        self.counter += 1
+        return f"{stem}{self.counter}"
+
+    def param(self, kind_: str, key: Any, name: str) -> str:
+        self.params.append(Param(kind_, key, name))
+        return name
+
+    def dim(self, d: Dim) -> str:
+        """Source for a size inside the kernel: a literal, or a parameter the entry computes."""
+        if isinstance(d, int):
+            return str(d)
+        if d not in self.dim_names:
+            self.dim_names[d] = self.param("dim", d, f"n{len(self.dim_names)}")
+        return self.dim_names[d]
+
+    # -- reading values ------------------------------------------------------------------------
+
+    def read(self, node: Node, idx: Index) -> str:
+        """Expression for a value that is not computed in the current nest."""
+        if node in self.scalars:
+            return self.scalars[node]
+        if node in self.arrays:
+            return f"{self.arrays[node]}[{', '.join(idx)}]" if idx else f"{self.arrays[node]}[()]"
+        if node.op is Op.CONST:
+            value: ConstValue = node.attr("value")
+            if node.ndim == 0:
+                return scalar.literal(value.array.item(), node.dtype)
+            name = self.param("const", value, self.fresh("c"))
+            self.arrays[node] = name
+            return self.read(node, idx)
+        if node.op is Op.SIZE:
+            return self.dim(node.attr("dim"))
+        if node.op is Op.INDEX:
+            return idx[node.attr("axis")]
+        raise CodegenError(f"no storage for {node.op.value} {format_type(node)}")
+
+    def value(self, node: Node, idx: Index, members: set[Node], body: list[str], memo: dict) -> str:
+        """Expression for `node` at index `idx` inside a loop body (statements go to `body`)."""
+        key = (node, idx)
+        if key in memo:
+            return memo[key]
+        k = kind(node.op)
+        if k is Kind.VIEW and (node in members or node not in self.arrays):
+            expr = self.value(node.inputs[0], self.view_index(node, idx), members, body, memo)
+        elif node in members and k is Kind.ELEMWISE:
+            operands = []
+            for inp in node.inputs:
+                sub = broadcast_index(inp.shape, idx)
+                operands.append((self.value(inp, sub, members, body, memo), inp))
+            name = self.fresh("t")
+            body.append(f"{name} = {scalar.render_op(node, operands)}")
+            expr = name
+        else:
+            expr = self.read(node, idx)
+        memo[key] = expr
+        return expr
+
+    def view_index(self, node: Node, idx: Index) -> Index:
+        src = node.inputs[0]
+        if node.op is Op.TRANSPOSE:
+            result = [""] * src.ndim
+            for out_axis, in_axis in enumerate(node.attr("perm")):
+                result[in_axis] = idx[out_axis]
+            return tuple(result)
+        if node.op is Op.BROADCAST:
+            return broadcast_index(src.shape, idx)
+        if node.op is Op.GETITEM:
+            result, pos, axis = [], 0, 0
+            for item in node.attr("items"):
+                if item[0] == "new":
+                    pos += 1
+                    continue
+                n = src.shape[axis]
+                if item[0] == "int":
+                    k = item[1]
+                    result.append(str(k) if k >= 0 else self.dim(D.add(n, k)))
+                else:
+                    _, start, stop, step = item
+                    first = D.sliced(n, start, stop, step)[1]
+                    i = idx[pos]
+                    term = i if step == 1 else f"{i} * {step}"
+                    result.append(term if first == 0 else f"({self.dim(first)} + {term})")
+                    pos += 1
+                axis += 1
+            return tuple(result)
+        raise CodegenError(f"not a view: {node.op.value}")
+
+    # -- storage -------------------------------------------------------------------------------
+
+    def store_target(self, node: Node) -> str | None:
+        """Array holding a group's root; None for 0-d values kept in a local."""
+        if node in self.outputs:
+            name = self.param("out", self.outputs.index(node), f"out{self.outputs.index(node)}")
+        elif node.ndim == 0:
+            return None
+        else:
+            name = self.param("buffer", node, self.fresh("buf"))
+        self.arrays[node] = name
+        return name
+
+    def assign(self, target: str | None, node: Node, idx: Index, expr: str) -> None:
+        if target is None:
+            local = self.fresh("s")
+            self.out.line(f"{local} = {expr}")
+            self.scalars[node] = local
+        else:
+            self.out.line(f"{target}[{', '.join(idx) if idx else '()'}] = {expr}")
+
+    # -- loop nests ----------------------------------------------------------------------------
+
+    def loops(self, stack: ExitStack, extents: list[Dim], parallel: bool = True) -> Index:
+        names = []
+        for axis, extent in enumerate(extents):
+            var = self.fresh("i")
+            loop = "prange" if parallel and axis == 0 else "range"
+            stack.enter_context(self.out.block(f"for {var} in {loop}({self.dim(extent)}):"))
+            names.append(var)
+        return tuple(names)
+
+    def emit_group(self, group: Group) -> None:
+        root = group.root
+        self.out.comment(f"{root.op.value} -> {format_type(root)}")
+        members = set(group.members)
+        k = group.kind
+        if k is Kind.ELEMWISE:
+            self.emit_elementwise(root, members)
+        elif k is Kind.REDUCE:
+            self.emit_reduce(root, members)
+        elif k is Kind.MATMUL:
+            self.emit_matmul(root)
+        elif k is Kind.CONCAT:
+            self.emit_concat(root, members)
+        elif k is Kind.RESHAPE:
+            self.emit_reshape(root)
+        else:
+            raise CodegenError(f"no loop nest for {root.op.value}")
+
+    def emit_elementwise(self, root: Node, members: set[Node]) -> None:
+        target = self.store_target(root)
+        with ExitStack() as stack:
+            idx = self.loops(stack, list(root.shape))
+            body: list[str] = []
+            expr = self.value(root, idx, members, body, {})
+            self.out.extend(body)
+            self.assign(target, root, idx, expr)
+
+    def emit_reduce(self, root: Node, members: set[Node]) -> None:
+        x = root.inputs[0]
+        axes = root.attr("axes")
+        kept = [a for a in range(x.ndim) if a not in axes]
+        target = self.store_target(root)
+        op = root.op
+        acc_dt = x.dtype if op in (Op.ARGMAX, Op.ARGMIN) else root.dtype
+        if op in (Op.ANY, Op.ALL):
+            acc_dt = np.dtype(bool)
+        init = scalar.literal(reduce_init(op, acc_dt), acc_dt)
+        with ExitStack() as stack:
+            if kept:
+                outer = self.loops(stack, [x.shape[a] for a in kept])
+                chunked = None
+            else:
+                chunked = self.open_chunks(stack, x, axes, acc_dt, op)
+            acc, best_i = self.fresh("acc"), self.fresh("ai")
+            self.out.line(f"{acc} = {init}")
+            if op in (Op.ARGMAX, Op.ARGMIN):
+                self.out.line(f"{best_i} = 0")
+            with ExitStack() as inner:
+                red_axes = list(axes)
+                names: dict[int, str] = {}
+                for n, a in enumerate(red_axes):
+                    var = self.fresh("i")
+                    if chunked and n == 0:
+                        header = f"for {var} in range({chunked[0]}, {chunked[1]}):"
+                    else:
+                        header = f"for {var} in range({self.dim(x.shape[a])}):"
+                    inner.enter_context(self.out.block(header))
+                    names[a] = var
+                if kept:
+                    names.update(zip(kept, outer))
+                full = tuple(names[a] for a in range(x.ndim))
+                body: list[str] = []
+                v = self.value(x, full, members, body, {})
+                self.out.extend(body)
+                position = self.flat_position(x, full, axes, root.attr("flat"))
+                self.out.extend(combine(op, acc, best_i, v, x.dtype, acc_dt, position))
+            if chunked:
+                self.close_chunks(stack, chunked, acc, best_i, op)
+                stack.close()
+                return self.finish_full_reduction(root, target, chunked, acc_dt, init, op)
+            result = best_i if op in (Op.ARGMAX, Op.ARGMIN) else acc
+            out_idx = tuple(outer[kept.index(a)] if a in kept else "0"
+                            for a in range(x.ndim) if a in kept or root.attr("keepdims"))
+            self.assign(target, root, out_idx, scalar.cast(result, _result_dt(op, acc_dt), root.dtype))
+
+    def flat_position(self, x: Node, full: Index, axes: tuple, flat: bool) -> str:
+        if not flat:
+            return full[axes[0]] if axes else "0"
+        position = "0"
+        for a in range(x.ndim):
+            position = full[a] if position == "0" else f"({position} * {self.dim(x.shape[a])} + {full[a]})"
+        return position
+
+    def open_chunks(self, stack: ExitStack, x: Node, axes: tuple, acc_dt: np.dtype, op: Op):
+        """A full reduction: per-chunk partials in parallel, combined in order afterwards."""
+        if not axes:
+            return None
+        n = self.dim(x.shape[axes[0]])
+        nc, parts, parts_i = self.fresh("nc"), self.fresh("part"), self.fresh("parti")
+        self.out.line(f"{nc} = min({n}, {FULL_REDUCTION_CHUNKS})")
+        self.out.line(f"{parts} = np.empty({nc}, {scalar.np_type(acc_dt)})")
+        self.out.line(f"{parts_i} = np.zeros({nc}, np.int64)")
+        c = self.fresh("c")
+        stack.enter_context(self.out.block(f"for {c} in prange({nc}):"))
+        lo, hi = self.fresh("lo"), self.fresh("hi")
+        self.out.line(f"{lo} = {c} * {n} // {nc}")
+        self.out.line(f"{hi} = ({c} + 1) * {n} // {nc}")
+        return lo, hi, parts, parts_i, c, nc
+
+    def close_chunks(self, stack: ExitStack, chunked, acc: str, best_i: str, op: Op) -> None:
+        _, _, parts, parts_i, c, _ = chunked
+        self.out.line(f"{parts}[{c}] = {acc}")
+        if op in (Op.ARGMAX, Op.ARGMIN):
+            self.out.line(f"{parts_i}[{c}] = {best_i}")
+
+    def finish_full_reduction(self, root, target, chunked, acc_dt, init, op) -> None:
+        _, _, parts, parts_i, _, nc = chunked
+        acc, best_i, c = self.fresh("acc"), self.fresh("ai"), self.fresh("c")
+        self.out.line(f"{acc} = {init}")
+        self.out.line(f"{best_i} = 0")
+        with self.out.block(f"for {c} in range({nc}):"):
+            self.out.extend(combine(op, acc, best_i, f"{parts}[{c}]", acc_dt, acc_dt, f"{parts_i}[{c}]"))
+        result = best_i if op in (Op.ARGMAX, Op.ARGMIN) else acc
+        out_idx = ("0",) * root.ndim
+        self.assign(target, root, out_idx, scalar.cast(result, _result_dt(op, acc_dt), root.dtype))
+
+    def emit_matmul(self, root: Node) -> None:
+        a, b = root.inputs
+        dt = root.dtype
+        target = self.store_target(root)
+        nb = root.ndim - (a.ndim >= 2) - (b.ndim >= 2)
+        m_axis = [a.shape[-2]] if a.ndim >= 2 else []
+        n_axis = [b.shape[-1]] if b.ndim >= 2 else []
+        k_extent = self.dim(a.shape[-1])
+        members: set[Node] = set()
+        with ExitStack() as stack:
+            if a.ndim >= 2 and b.ndim >= 2 and target is not None:
+                outer = self.loops(stack, list(root.shape[:nb]) + m_axis)
+                batch, i = outer[:nb], outer[nb]
+                j, kk = self.fresh("i"), self.fresh("k")
+                out_row = f"{target}[{', '.join(batch + (i, j))}]"
+                with self.out.block(f"for {j} in range({self.dim(root.shape[-1])}):"):
+                    self.out.line(f"{out_row} = {scalar.literal(0, dt)}")
+                with self.out.block(f"for {kk} in range({k_extent}):"):
+                    body: list[str] = []
+                    av = self.value(a, broadcast_index(a.shape[:-2], batch) + (i, kk), members, body, {})
+                    self.out.extend(body)
+                    aval = self.fresh("av")
+                    self.out.line(f"{aval} = {scalar.cast(av, a.dtype, dt)}")
+                    with self.out.block(f"for {j} in range({self.dim(root.shape[-1])}):"):
+                        body = []
+                        bv = self.value(b, broadcast_index(b.shape[:-2], batch) + (kk, j), members, body, {})
+                        self.out.extend(body)
+                        self.out.line(f"{out_row} = {mac(out_row, aval, scalar.cast(bv, b.dtype, dt), dt)}")
+                return
+            outer = self.loops(stack, list(root.shape))
+            batch = outer[:nb]
+            i = outer[nb:nb + 1] if a.ndim >= 2 else ()
+            j = outer[nb + len(i):] if b.ndim >= 2 else ()
+            acc, kk = self.fresh("acc"), self.fresh("k")
+            self.out.line(f"{acc} = {scalar.literal(0, dt)}")
+            with self.out.block(f"for {kk} in range({k_extent}):"):
+                body = []
+                a_idx = broadcast_index(a.shape[:-2], batch) + i + (kk,) if a.ndim >= 2 else (kk,)
+                b_idx = broadcast_index(b.shape[:-2], batch) + (kk,) + j if b.ndim >= 2 else (kk,)
+                av = scalar.cast(self.value(a, a_idx, members, body, {}), a.dtype, dt)
+                bv = scalar.cast(self.value(b, b_idx, members, body, {}), b.dtype, dt)
+                self.out.extend(body)
+                self.out.line(f"{acc} = {mac(acc, av, bv, dt)}")
+            self.assign(target, root, outer, acc)
+
+    def emit_concat(self, root: Node, members: set[Node]) -> None:
+        axis = root.attr("axis")
+        target = self.store_target(root)
+        offset: Dim = 0
+        for part in root.inputs:
+            with ExitStack() as stack:
+                idx = self.loops(stack, list(part.shape))
+                body: list[str] = []
+                expr = self.value(part, idx, members, body, {})
+                self.out.extend(body)
+                shifted = list(idx)
+                if offset != 0:
+                    shifted[axis] = f"({self.dim(offset)} + {idx[axis]})"
+                self.assign(target, root, tuple(shifted), scalar.cast(expr, part.dtype, root.dtype))
+            offset = D.add(offset, part.shape[axis])
+
+    def emit_reshape(self, root: Node) -> None:
+        src = root.inputs[0]
+        shape = "(" + "".join(f"{self.dim(d)}, " for d in root.shape) + ")"
+        view = self.fresh("v")
+        if src in self.scalars:
+            self.out.line(f"{view} = np.full({shape}, {self.scalars[src]})")
+        else:
+            self.read(src, ())  # registers constants
+            self.out.line(f"{view} = np.ascontiguousarray({self.arrays[src]}).reshape({shape})")
+        if root in self.outputs:
+            self.arrays[root] = view
+            saved = self.arrays.pop(root)
+            target = self.store_target(root)
+            with ExitStack() as stack:
+                idx = self.loops(stack, list(root.shape))
+                self.out.line(f"{target}[{', '.join(idx) or '()'}] = {saved}[{', '.join(idx) or '()'}]")
+        else:
+            self.arrays[root] = view
+
+    # -- the kernel ----------------------------------------------------------------------------
+
+    def build(self) -> Kernel:
+        graph = self.plan.graph
+        for i, arg in enumerate(graph.args):
+            name = self.param("arg", i, f"a{i}_{_sanitize(arg.attr('name'))}")
+            self.arrays[arg] = name
+        body_start = len(self.out.lines)
+        self.out.depth = 1
+        for group in self.plan.groups:
+            self.emit_group(group)
+        self.out.line("return 0")
+        body = self.out.lines[body_start:]
+        header = CodeWriter()
+        header.line("@njit(parallel=True, error_model='numpy', fastmath=FASTMATH)")
+        header.line(f"def {self.name}({', '.join(p.name for p in self.params)}):")
+        header.depth = 1
+        for p in self.params:
+            if p.kind == "arg":
+                header.comment(f"{p.name}: argument {graph.args[p.key].attr('name')!r}")
+        source = "\n".join(header.lines + body) + "\n"
+        buffers = [p.key for p in self.params if p.kind == "buffer"]
+        return Kernel(source, self.name, self.params, buffers)
+
+
+def broadcast_index(shape: tuple[Dim, ...], idx: Index) -> Index:
+    """The index into an operand of `shape` broadcast against a value indexed by `idx`."""
+    tail = idx[len(idx) - len(shape):] if shape else ()
+    return tuple("0" if d == 1 else i for d, i in zip(shape, tail))
+
+
+def reduce_init(op: Op, dt: np.dtype) -> Any:
+    if op in REDUCE_INIT:
+        return REDUCE_INIT[op]
+    lowest = op in (Op.MAX, Op.ARGMAX)
+    if dt.kind == "f":
+        return -np.inf if lowest else np.inf
+    if dt.kind == "b":
+        return not lowest
+    info = np.iinfo(dt)
+    return info.min if lowest else info.max
+
+
+def _result_dt(op: Op, acc_dt: np.dtype) -> np.dtype:
+    return np.dtype(np.int64) if op in (Op.ARGMAX, Op.ARGMIN) else acc_dt
+
+
+def combine(op: Op, acc: str, best_i: str, v: str, v_dt: np.dtype, acc_dt: np.dtype, position: str) -> list[str]:
+    """Statements folding value `v` into the accumulator (NumPy's NaN rules for max/min/arg*)."""
+    if op in (Op.SUM, Op.PROD):
+        sym = "+" if op is Op.SUM else "*"
+        # NumPy's sum and prod of bools are ints, so the accumulator is never bool here.
+        return [f"{acc} = {scalar.np_type(acc_dt)}({acc} {sym} {scalar.cast(v, v_dt, acc_dt)})"]
+    if op is Op.ANY:
+        return [f"{acc} = {acc} or {scalar.cast(v, v_dt, acc_dt)}"]
+    if op is Op.ALL:
+        return [f"{acc} = {acc} and {scalar.cast(v, v_dt, acc_dt)}"]
+    better = ">" if op in (Op.MAX, Op.ARGMAX) else "<"
+    nan = v_dt.kind == "f"
+    if op in (Op.MAX, Op.MIN):
+        cond = f"{v} {better} {acc}" + (f" or {v} != {v}" if nan else "")
+        return [f"if {cond}:", f"    {acc} = {v}"]
+    cond = f"{v} {better} {acc}" + (f" or ({v} != {v} and {acc} == {acc})" if nan else "")
+    return [f"if {cond}:", f"    {acc} = {v}", f"    {best_i} = {position}"]
+
+
+def mac(acc: str, a: str, b: str, dt: np.dtype) -> str:
+    """acc + a * b in dtype dt (or/and for bool, as NumPy's bool matmul)."""
+    if dt.kind == "b":
+        return f"({acc} or ({a} and {b}))"
+    return f"{scalar.np_type(dt)}({acc} + {a} * {b})"
+
+
+def emit_kernel(plan: Plan, name: str = "kernel") -> Kernel:
+    return KernelBuilder(plan, name).build()

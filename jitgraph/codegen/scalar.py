@@ -1,0 +1,177 @@
+"""Scalar expressions: one template per elementwise op, with NumPy's casting made explicit.
+
+A ufunc casts its operands to a loop dtype, computes, and stores the result in the output dtype.
+Numba's typing differs (int32 + int32 is int64 there), so every operand is cast to the loop dtype
+and every result to the node's dtype: the generated code computes exactly what NumPy computes.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Callable
+
+import numpy as np
+
+from ..ir.node import Node
+from ..ir.ops import Op
+
+_NP_NAME = {
+    "bool": "np.bool_", "int8": "np.int8", "int16": "np.int16", "int32": "np.int32",
+    "int64": "np.int64", "uint8": "np.uint8", "uint16": "np.uint16", "uint32": "np.uint32",
+    "uint64": "np.uint64", "float32": "np.float32", "float64": "np.float64",
+}
+
+
+def np_type(dtype: np.dtype) -> str:
+    return _NP_NAME[np.dtype(dtype).name]
+
+
+def cast(expr: str, src: np.dtype, dst: np.dtype) -> str:
+    """`expr` (of dtype src) converted as NumPy's astype converts."""
+    if src == dst:
+        return expr
+    if dst.kind == "b":
+        return f"({expr} != 0)"
+    return f"{np_type(dst)}({expr})"
+
+
+def literal(value: object, dtype: np.dtype) -> str:
+    """A scalar literal of the given dtype."""
+    if dtype.kind == "b":
+        return "True" if value else "False"
+    if dtype.kind == "f":
+        value = float(value)
+        if math.isnan(value):
+            text = "np.nan"
+        elif math.isinf(value):
+            text = "np.inf" if value > 0 else "-np.inf"
+        else:
+            text = repr(value)
+        return f"{np_type(dtype)}({text})"
+    return f"{np_type(dtype)}({int(value)})"
+
+
+def loop_dtype(node: Node) -> np.dtype:
+    """The dtype the operands are cast to before the op computes (NumPy's ufunc loop)."""
+    op = node.op
+    if op in (Op.EQ, Op.NE, Op.LT, Op.LE, Op.GT, Op.GE):
+        return np.result_type(*(_weak_or_dtype(i) for i in node.inputs))
+    if op in (Op.ISNAN, Op.ISINF, Op.ISFINITE, Op.SIGN, Op.FLOOR, Op.CEIL) and node.inputs[0].dtype.kind != "f":
+        return node.inputs[0].dtype
+    if op in (Op.ISNAN, Op.ISINF, Op.ISFINITE):
+        return node.inputs[0].dtype
+    if op in (Op.NOT, Op.AND, Op.OR, Op.XOR):
+        return np.dtype(bool)
+    if op is Op.CAST:
+        return node.inputs[0].dtype
+    return node.dtype
+
+
+def _weak_or_dtype(node: Node) -> object:
+    if node.weak:
+        return {"b": True, "i": 0, "u": 0, "f": 0.0}[node.dtype.kind]
+    return node.dtype
+
+
+def _maximum(a: str, b: str, dt: np.dtype) -> str:
+    if dt.kind == "f":
+        return f"({a} if ({a} >= {b} or {a} != {a}) else {b})"
+    return f"({a} if {a} >= {b} else {b})"
+
+
+def _minimum(a: str, b: str, dt: np.dtype) -> str:
+    if dt.kind == "f":
+        return f"({a} if ({a} <= {b} or {a} != {a}) else {b})"
+    return f"({a} if {a} <= {b} else {b})"
+
+
+def _sign(a: str, dt: np.dtype) -> str:
+    if dt.kind == "f":
+        return f"(1.0 if {a} > 0 else (-1.0 if {a} < 0 else {a}))"
+    return f"(1 if {a} > 0 else (-1 if {a} < 0 else 0))"
+
+
+def _int_identity_or(fn: str) -> Callable[[str, np.dtype], str]:
+    return lambda a, dt: f"{fn}({a})" if dt.kind == "f" else a
+
+
+def _float_only(fn: str, other: str) -> Callable[[str, np.dtype], str]:
+    return lambda a, dt: f"{fn}({a})" if dt.kind == "f" else other
+
+
+# op -> template over operand expressions already cast to the loop dtype `dt`.
+RENDER: dict[Op, Callable[..., str]] = {
+    Op.NEG: lambda a, dt: f"(-{a})",
+    Op.ABS: lambda a, dt: f"abs({a})",
+    Op.NOT: lambda a, dt: f"(not {a})",
+    Op.EXP: lambda a, dt: f"np.exp({a})",
+    Op.EXPM1: lambda a, dt: f"np.expm1({a})",
+    Op.LOG: lambda a, dt: f"np.log({a})",
+    Op.LOG1P: lambda a, dt: f"np.log1p({a})",
+    Op.LOG2: lambda a, dt: f"np.log2({a})",
+    Op.LOG10: lambda a, dt: f"np.log10({a})",
+    Op.SQRT: lambda a, dt: f"np.sqrt({a})",
+    Op.SIN: lambda a, dt: f"np.sin({a})",
+    Op.COS: lambda a, dt: f"np.cos({a})",
+    Op.TAN: lambda a, dt: f"np.tan({a})",
+    Op.ARCSIN: lambda a, dt: f"np.arcsin({a})",
+    Op.ARCCOS: lambda a, dt: f"np.arccos({a})",
+    Op.ARCTAN: lambda a, dt: f"np.arctan({a})",
+    Op.SINH: lambda a, dt: f"np.sinh({a})",
+    Op.COSH: lambda a, dt: f"np.cosh({a})",
+    Op.TANH: lambda a, dt: f"np.tanh({a})",
+    Op.FLOOR: _int_identity_or("np.floor"),
+    Op.CEIL: _int_identity_or("np.ceil"),
+    Op.SIGN: _sign,
+    Op.ISNAN: _float_only("np.isnan", "False"),
+    Op.ISINF: _float_only("np.isinf", "False"),
+    Op.ISFINITE: _float_only("np.isfinite", "True"),
+    Op.CAST: lambda a, dt: a,
+    Op.ADD: lambda a, b, dt: f"({a} + {b})",
+    Op.SUB: lambda a, b, dt: f"({a} - {b})",
+    Op.MUL: lambda a, b, dt: f"({a} * {b})",
+    Op.DIV: lambda a, b, dt: f"({a} / {b})",
+    Op.FLOORDIV: lambda a, b, dt: f"({a} // {b})",
+    Op.MOD: lambda a, b, dt: f"({a} % {b})",
+    Op.POW: lambda a, b, dt: f"({a} ** {b})",
+    Op.MAXIMUM: _maximum,
+    Op.MINIMUM: _minimum,
+    Op.ARCTAN2: lambda a, b, dt: f"np.arctan2({a}, {b})",
+    Op.EQ: lambda a, b, dt: f"({a} == {b})",
+    Op.NE: lambda a, b, dt: f"({a} != {b})",
+    Op.LT: lambda a, b, dt: f"({a} < {b})",
+    Op.LE: lambda a, b, dt: f"({a} <= {b})",
+    Op.GT: lambda a, b, dt: f"({a} > {b})",
+    Op.GE: lambda a, b, dt: f"({a} >= {b})",
+    Op.AND: lambda a, b, dt: f"({a} and {b})",
+    Op.OR: lambda a, b, dt: f"({a} or {b})",
+    Op.XOR: lambda a, b, dt: f"({a} != {b})",
+    Op.WHERE: lambda c, x, y, dt: f"({x} if {c} else {y})",
+}
+
+
+def render_op(node: Node, operands: list[tuple[str, Node]]) -> str:
+    """Expression computing `node` from rendered operands (expression, operand node)."""
+    dt = loop_dtype(node)
+    targets = [np.dtype(bool), node.dtype, node.dtype] if node.op is Op.WHERE else [dt] * len(operands)
+    args = [operand(expr, n, target) for (expr, n), target in zip(operands, targets)]
+    expr = RENDER[node.op](*args, dt)
+    if node.op is Op.WHERE:
+        return expr
+    if node.dtype.kind == "b":
+        # Predicates already yield bool; arithmetic on bools (add is or) yields ints.
+        return expr if node.op in PREDICATES else f"({expr} != 0)"
+    return f"{np_type(node.dtype)}({expr})"
+
+
+def operand(expr: str, node: Node, target: np.dtype) -> str:
+    """An operand converted to the loop dtype; weak scalars become literals of that dtype (NEP 50)."""
+    if node.op is Op.CONST and node.ndim == 0:
+        return literal(node.attr("value").array.item(), target)
+    return cast(expr, node.dtype, target)
+
+
+PREDICATES = {
+    Op.EQ, Op.NE, Op.LT, Op.LE, Op.GT, Op.GE, Op.NOT, Op.AND, Op.OR, Op.XOR, Op.ISNAN, Op.ISINF,
+    Op.ISFINITE,
+}

@@ -1,0 +1,626 @@
+"""Builders: the only way nodes are made. Each infers shape and dtype (NumPy 2 rules) and records
+the runtime size checks the result relies on. Composite NumPy functions are lowered here into
+the core ops of ops.py, following NumPy's own definitions (mean is sum / n, var is NumPy's
+two-pass formula, clip is minimum(maximum(...)), ...).
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from typing import Any, Sequence
+
+import numpy as np
+
+from ..errors import GraphIndexError, GraphShapeError, GraphTypeError
+from . import dims as D
+from . import dtypes
+from .dims import Dim
+from .node import Check, ConstValue, Node
+from .ops import BINARY, OPERATOR_SYMBOLS, REDUCTIONS, UNARY, Op
+
+Operand = Any  # a Node, or a Python / NumPy scalar or array that becomes a constant
+
+
+# ---------------------------------------------------------------------------------------------
+# Sources
+
+
+def argument(name: str, index: int, dtype: Any, shape: Sequence[Dim | None]) -> Node:
+    """Argument number `index`. Unknown sizes (None) become symbolic dims named `name.axis`."""
+    dtype = dtypes.check(dtype, f"argument {name!r}")
+    dims = tuple(D.arg_dim(index, axis, name) if d is None else d for axis, d in enumerate(shape))
+    attrs = {"name": name, "index": index, "dtype": dtype, "shape": dims}
+    return Node.make(Op.VAR, (), attrs, dims, dtype)
+
+
+def const(value: Any, dtype: Any = None) -> Node:
+    """A constant. Python scalars stay weak (NEP 50) unless a dtype is given."""
+    if isinstance(value, Node):
+        return value if dtype is None else cast(value, dtype)
+    weak = isinstance(value, (bool, int, float)) and not isinstance(value, np.generic) and dtype is None
+    if isinstance(value, complex) or isinstance(value, np.complexfloating):
+        raise GraphTypeError(f"complex constant {value!r}: jitgraph supports real dtypes only")
+    if weak:
+        if isinstance(value, int) and not isinstance(value, bool) and not -2**63 <= value < 2**64:
+            raise GraphTypeError(f"Python integer {value} does not fit in 64 bits")
+        array = np.asarray(value)
+    else:
+        try:
+            array = np.asarray(value, dtype=dtype)
+        except (TypeError, ValueError) as exc:
+            raise GraphTypeError(f"constant {value!r} is not a numeric array: {exc}") from None
+        dtypes.check(array.dtype, "constant")
+    return Node.make(Op.CONST, (), {"value": ConstValue(array), "weak": weak},
+                     array.shape, array.dtype, weak=weak)
+
+
+def size(dim: Dim) -> Node:
+    """A size as a weak int scalar: `n` in `sum(x) / n`."""
+    if isinstance(dim, int):
+        return const(dim)
+    return Node.make(Op.SIZE, (), {"dim": dim}, (), dtypes.INT64, weak=True)
+
+
+def index(shape: Sequence[Dim], axis: int) -> Node:
+    """The grid of indices along `axis` over `shape` (int64): arange and eye are built on it."""
+    return Node.make(Op.INDEX, (), {"shape": tuple(shape), "axis": axis}, tuple(shape), dtypes.INT64)
+
+
+def as_node(value: Operand) -> Node:
+    return value if isinstance(value, Node) else const(value)
+
+
+def const_value(node: Node) -> Any:
+    """The Python value of a weak scalar constant, else None (used for NEP 50 probes)."""
+    if node.op is Op.CONST and node.weak:
+        return node.attr("value").array.item()
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# Broadcasting
+
+
+def broadcast_shapes(shapes: Sequence[tuple[Dim, ...]], what: str) -> tuple[tuple[Dim, ...], list[Check]]:
+    """NumPy broadcasting over possibly symbolic shapes; equalities that cannot be decided now
+    become runtime checks. Symbolic argument sizes are never 1 (size-1 axes are specialized)."""
+    ndim = max((len(s) for s in shapes), default=0)
+    result: list[Dim] = []
+    checks: list[Check] = []
+    for pos in range(ndim):
+        column = [s[len(s) - ndim + pos] for s in shapes if len(s) - ndim + pos >= 0]
+        sized = [d for d in column if d != 1]
+        if not sized:
+            result.append(1)
+            continue
+        known = [d for d in sized if isinstance(d, int)]
+        if len(set(known)) > 1:
+            text = " and ".join("(" + D.format_shape(s) + ")" for s in shapes)
+            raise GraphShapeError(f"{what}: shapes {text} cannot be broadcast together")
+        chosen = known[0] if known else sized[0]
+        for d in dict.fromkeys(sized):
+            if d != chosen:
+                checks.append(Check("eq", d, chosen, what))
+        result.append(chosen)
+    return tuple(result), checks
+
+
+# ---------------------------------------------------------------------------------------------
+# Elementwise
+
+
+def _probe_operands(nodes: Sequence[Node]) -> list[tuple[np.dtype, bool, Any]]:
+    return [(n.dtype, n.weak, const_value(n)) for n in nodes]
+
+
+def _describe(op: Op) -> str:
+    symbol = OPERATOR_SYMBOLS.get(op)
+    return f"'{symbol}'" if symbol else op.value
+
+
+def elementwise(op: Op, *operands: Operand) -> Node:
+    """Apply the ufunc `op` (see ops.UNARY / ops.BINARY) with broadcasting and NEP 50 promotion."""
+    inputs = [as_node(x) for x in operands]
+    fn = UNARY.get(op) or BINARY.get(op)
+    what = _describe(op)
+    dtype = dtypes.probe(fn, _probe_operands(inputs), what)
+    dtype = dtypes.check(dtype, f"result of {what}")
+    shape, checks = broadcast_shapes([n.shape for n in inputs], what)
+    weak = all(n.weak for n in inputs)
+    if weak:
+        dtype = dtypes.weak_default(np.zeros((), dtype).item())
+    return Node.make(op, inputs, {}, shape, dtype, weak=weak, checks=tuple(checks))
+
+
+def cast(x: Operand, dtype: Any) -> Node:
+    """`x.astype(dtype)` (unsafe casting, as NumPy's default)."""
+    x = as_node(x)
+    dtype = dtypes.check(dtype, "astype target")
+    if x.dtype == dtype and not x.weak:
+        return x
+    return Node.make(Op.CAST, (x,), {"dtype": dtype}, x.shape, dtype)
+
+
+def where(cond: Operand, x: Operand, y: Operand) -> Node:
+    inputs = [as_node(v) for v in (cond, x, y)]
+    dtype = dtypes.probe(np.where, _probe_operands(inputs), "where")
+    shape, checks = broadcast_shapes([n.shape for n in inputs], "where")
+    weak = inputs[1].weak and inputs[2].weak
+    return Node.make(Op.WHERE, inputs, {}, shape, dtype, weak=weak, checks=tuple(checks))
+
+
+def clip(x: Operand, lo: Operand | None, hi: Operand | None) -> Node:
+    """np.clip: minimum(maximum(x, lo), hi), promoted over all three operands."""
+    if lo is None and hi is None:
+        raise GraphTypeError("clip: one of lo and hi must be given")
+    nodes = [as_node(v) for v in (x, lo, hi) if v is not None]
+    dtype = dtypes.probe(lambda *a: np.clip(a[0], *(a[1:] + (None,) * (3 - len(a)))) if lo is not None
+                         else np.clip(a[0], None, a[1]), _probe_operands(nodes), "clip")
+    result = as_node(x)
+    if result.dtype != dtype and not result.weak:
+        result = cast(result, dtype)
+    if lo is not None:
+        result = elementwise(Op.MAXIMUM, result, lo)
+    if hi is not None:
+        result = elementwise(Op.MINIMUM, result, hi)
+    return cast(result, dtype) if result.dtype != dtype else result
+
+
+def square(x: Operand) -> Node:
+    x = as_node(x)
+    return elementwise(Op.MUL, x, x)
+
+
+def reciprocal(x: Operand) -> Node:
+    """np.reciprocal: 1/x for floats; for integers NumPy's truncating 1/x (0 unless |x| == 1)."""
+    x = as_node(x)
+    if x.dtype.kind == "f":
+        return elementwise(Op.DIV, const(1, x.dtype), x)
+    if x.dtype.kind == "b":
+        raise GraphTypeError("reciprocal does not accept bool")
+    one = elementwise(Op.EQ, x, 1)
+    minus_one = elementwise(Op.EQ, x, -1) if x.dtype.kind == "i" else const(False)
+    zero = const(0, x.dtype)
+    return where(one, const(1, x.dtype), where(minus_one, cast(const(-1), x.dtype) if x.dtype.kind == "i" else zero, zero))
+
+
+# ---------------------------------------------------------------------------------------------
+# Reductions
+
+
+def normalize_axes(axis: Any, ndim: int, what: str) -> tuple[int, ...]:
+    """NumPy's axis argument (None, int, negative, tuple) as a sorted tuple of distinct axes."""
+    if axis is None:
+        return tuple(range(ndim))
+    items = axis if isinstance(axis, (tuple, list)) else (axis,)
+    result = []
+    for a in items:
+        if not isinstance(a, numbers.Integral) or isinstance(a, bool):
+            raise GraphTypeError(f"{what}: axis must be an integer or a tuple of integers, got {a!r}")
+        if not -ndim <= a < ndim:
+            raise GraphShapeError(f"{what}: axis {a} is out of bounds for array of dimension {ndim}")
+        a = int(a) % ndim if ndim else 0
+        if a in result:
+            raise GraphShapeError(f"{what}: duplicate value in 'axis'")
+        result.append(a)
+    return tuple(sorted(result))
+
+
+_EMPTY_MESSAGE = {
+    Op.MAX: "zero-size array to reduction operation maximum which has no identity",
+    Op.MIN: "zero-size array to reduction operation minimum which has no identity",
+    Op.ARGMAX: "attempt to get argmax of an empty sequence",
+    Op.ARGMIN: "attempt to get argmin of an empty sequence",
+}
+
+
+def reduce(op: Op, x: Operand, axis: Any = None, keepdims: bool = False) -> Node:
+    """sum, prod, max, min, argmax, argmin, any, all over `axis` (None, int, tuple)."""
+    x = as_node(x)
+    what = op.value
+    if op in (Op.ARGMAX, Op.ARGMIN) and isinstance(axis, (tuple, list)):
+        raise GraphTypeError(f"{what}: axis must be None or an integer, got {axis!r}")
+    axes = normalize_axes(axis, x.ndim, what)
+    if op in (Op.ARGMAX, Op.ARGMIN) and axis is None and keepdims:
+        shape = (1,) * x.ndim
+    elif keepdims:
+        shape = tuple(1 if i in axes else d for i, d in enumerate(x.shape))
+    else:
+        shape = tuple(d for i, d in enumerate(x.shape) if i not in axes)
+    fn = REDUCTIONS[op]
+    operand = [(x.dtype, False, None)]
+    dtype = dtypes.probe(lambda a: fn(a), operand, what)
+    checks = []
+    if op in _EMPTY_MESSAGE:
+        extent = D.product(tuple(x.shape[i] for i in axes))
+        if extent == 0:
+            raise GraphShapeError(f"{what}: {_EMPTY_MESSAGE[op]}")
+        if not isinstance(extent, int):
+            checks.append(Check("nonempty", extent, 0, f"{what}: {_EMPTY_MESSAGE[op]}"))
+    attrs = {"axes": axes, "keepdims": bool(keepdims), "flat": axis is None}
+    return Node.make(op, (x,), attrs, shape, dtype, checks=tuple(checks))
+
+
+def _reduced_count(x: Node, axes: tuple[int, ...]) -> Dim:
+    return D.product(tuple(x.shape[i] for i in axes))
+
+
+def mean(x: Operand, axis: Any = None, keepdims: bool = False) -> Node:
+    """np.mean: sum (in float64 for integers) divided by the count."""
+    x = as_node(x)
+    dtype = dtypes.probe(np.mean, [(x.dtype, False, None)], "mean")
+    axes = normalize_axes(axis, x.ndim, "mean")
+    total = reduce(Op.SUM, cast(x, dtype), axes, keepdims)
+    return elementwise(Op.DIV, total, size(_reduced_count(x, axes)))
+
+
+def var(x: Operand, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Node:
+    """np.var by NumPy's own two-pass formula: mean of squared deviations, count - ddof."""
+    x = as_node(x)
+    dtype = dtypes.probe(np.var, [(x.dtype, False, None)], "var")
+    axes = normalize_axes(axis, x.ndim, "var")
+    xf = cast(x, dtype)
+    count = _reduced_count(x, axes)
+    centered = elementwise(Op.SUB, xf, elementwise(Op.DIV, reduce(Op.SUM, xf, axes, True), size(count)))
+    total = reduce(Op.SUM, elementwise(Op.MUL, centered, centered), axes, keepdims)
+    return elementwise(Op.DIV, total, size(D.maximum(D.sub(count, ddof), 0)) if ddof else size(count))
+
+
+def std(x: Operand, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Node:
+    return elementwise(Op.SQRT, var(x, axis, keepdims, ddof))
+
+
+# ---------------------------------------------------------------------------------------------
+# Linear algebra
+
+
+def matmul(a: Operand, b: Operand) -> Node:
+    """np.matmul: 1-D operands promoted and the added axis removed; batch axes broadcast."""
+    a, b = as_node(a), as_node(b)
+    if a.ndim == 0 or b.ndim == 0:
+        raise GraphShapeError("matmul: operands must have at least one dimension (use * for scalars)")
+    dtype = dtypes.probe(lambda p, q: np.matmul(p.reshape(1, 1), q.reshape(1, 1)),
+                         [(a.dtype, False, None), (b.dtype, False, None)], "matmul")
+    ka = a.shape[-1]
+    kb = b.shape[0] if b.ndim == 1 else b.shape[-2]
+    checks: list[Check] = []
+    what = "matmul"
+    if isinstance(ka, int) and isinstance(kb, int):
+        if ka != kb:
+            raise GraphShapeError(f"{what}: contracted sizes differ: {ka} (last axis of the first "
+                                  f"operand) and {kb} (of the second)")
+    elif ka != kb:
+        checks.append(Check("eq", ka, kb, f"{what}: contracted axes"))
+    batch_a = a.shape[:-2]
+    batch_b = b.shape[:-2]
+    batch, bchecks = broadcast_shapes([batch_a, batch_b], what)
+    shape = batch + (a.shape[-2:-1] if a.ndim >= 2 else ()) + (b.shape[-1:] if b.ndim >= 2 else ())
+    return Node.make(Op.MATMUL, (a, b), {}, shape, dtype, checks=tuple(checks + bchecks))
+
+
+def dot(a: Operand, b: Operand) -> Node:
+    a, b = as_node(a), as_node(b)
+    if a.ndim == 0 or b.ndim == 0:
+        return elementwise(Op.MUL, a, b)
+    if a.ndim <= 2 and b.ndim <= 2:
+        return matmul(a, b)
+    raise GraphShapeError("dot: operands with more than 2 dimensions are not supported yet; "
+                          "use matmul (which broadcasts batch axes) instead")
+
+
+def outer(a: Operand, b: Operand) -> Node:
+    a, b = as_node(a), as_node(b)
+    return elementwise(Op.MUL, reshape(a, (-1, 1)), reshape(b, (1, -1)))
+
+
+# ---------------------------------------------------------------------------------------------
+# Structure
+
+
+def transpose(x: Operand, axes: Sequence[int] | None = None) -> Node:
+    x = as_node(x)
+    if axes is None:
+        perm = tuple(reversed(range(x.ndim)))
+    else:
+        perm = tuple(normalize_axes(a, x.ndim, "transpose")[0] for a in axes)
+        if sorted(perm) != list(range(x.ndim)):
+            raise GraphShapeError(f"transpose: axes {tuple(axes)} are not a permutation of "
+                                  f"{tuple(range(x.ndim))}")
+    if perm == tuple(range(x.ndim)):
+        return x
+    shape = tuple(x.shape[p] for p in perm)
+    return Node.make(Op.TRANSPOSE, (x,), {"perm": perm}, shape, x.dtype, weak=x.weak)
+
+
+def _static_int(value: Any, what: str) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        return int(value)
+    raise GraphIndexError(f"{what} must be an integer or None, got {value!r}")
+
+
+def getitem(x: Operand, key: Any) -> Node:
+    """Basic indexing: integers, slices (negative starts and steps), None / newaxis, Ellipsis."""
+    x = as_node(x)
+    key = key if isinstance(key, tuple) else (key,)
+    for item in key:
+        if not (item is None or item is Ellipsis or isinstance(item, (slice, numbers.Integral))):
+            kind = type(item).__name__
+            raise GraphIndexError(
+                f"index {item!r} of type {kind}: only integers, slices, None and ... are supported "
+                "(advanced indexing with arrays or booleans is not supported yet; use where())")
+    if sum(item is Ellipsis for item in key) > 1:
+        raise GraphIndexError("an index can only have a single ellipsis ('...')")
+    used = sum(1 for item in key if item is not None and item is not Ellipsis)
+    if used > x.ndim:
+        raise GraphIndexError(f"too many indices for array: array is {x.ndim}-dimensional, "
+                              f"but {used} were indexed")
+    if Ellipsis in key:
+        pos = key.index(Ellipsis)
+        key = key[:pos] + (slice(None),) * (x.ndim - used) + key[pos + 1:]
+    else:
+        key = key + (slice(None),) * (x.ndim - used)
+    items: list[tuple] = []
+    shape: list[Dim] = []
+    checks: list[Check] = []
+    axis = 0
+    for item in key:
+        if item is None:
+            items.append(("new",))
+            shape.append(1)
+            continue
+        n = x.shape[axis]
+        if isinstance(item, slice):
+            start = _static_int(item.start, "slice start")
+            stop = _static_int(item.stop, "slice stop")
+            step = _static_int(item.step, "slice step")
+            step = 1 if step is None else step
+            if step == 0:
+                raise GraphIndexError("slice step cannot be zero")
+            length, _ = D.sliced(n, start, stop, step)
+            items.append(("slice", start, stop, step))
+            shape.append(length)
+        else:
+            k = int(item)
+            if isinstance(n, int):
+                if not -n <= k < n:
+                    raise GraphIndexError(f"index {k} is out of bounds for axis {axis} with size {n}")
+            else:
+                checks.append(Check("index", k, n, f"index {k} on axis {axis}"))
+            items.append(("int", k))
+        axis += 1
+    if all(i == ("slice", None, None, 1) for i in items):
+        return x
+    return Node.make(Op.GETITEM, (x,), {"items": tuple(items)}, tuple(shape), x.dtype,
+                     weak=x.weak, checks=tuple(checks))
+
+
+def expand_dims(x: Operand, axis: Any) -> Node:
+    x = as_node(x)
+    axes = axis if isinstance(axis, (tuple, list)) else (axis,)
+    out_ndim = x.ndim + len(axes)
+    new = normalize_axes(tuple(axes), out_ndim, "expand_dims")
+    key = []
+    for i in range(out_ndim):
+        key.append(None if i in new else slice(None))
+    return getitem(x, tuple(key))
+
+
+def squeeze(x: Operand, axis: Any = None) -> Node:
+    x = as_node(x)
+    if axis is None:
+        axes = tuple(i for i, d in enumerate(x.shape) if d == 1)
+    else:
+        axes = normalize_axes(axis, x.ndim, "squeeze")
+        for a in axes:
+            if x.shape[a] != 1:
+                raise GraphShapeError(f"squeeze: cannot select an axis to squeeze out which has "
+                                      f"size not equal to one (axis {a} has size "
+                                      f"{D.format_dim(x.shape[a])})")
+    return getitem(x, tuple(0 if i in axes else slice(None) for i in range(x.ndim)))
+
+
+def _shape_arg(shape: Any, what: str) -> tuple[Dim, ...]:
+    if isinstance(shape, (numbers.Integral, D.DimExpr)):
+        shape = (shape,)
+    try:
+        items = tuple(shape)
+    except TypeError:
+        raise GraphTypeError(f"{what}: shape must be a tuple of integers, got {shape!r}") from None
+    result = []
+    for d in items:
+        if isinstance(d, D.DimExpr):
+            result.append(d)
+        elif isinstance(d, numbers.Integral) and not isinstance(d, bool):
+            result.append(int(d))
+        else:
+            raise GraphTypeError(f"{what}: shape must be a tuple of integers, got {shape!r}")
+    return tuple(result)
+
+
+def broadcast_to(x: Operand, shape: Any) -> Node:
+    x = as_node(x)
+    target = _shape_arg(shape, "broadcast_to")
+    if any(isinstance(d, int) and d < 0 for d in target):
+        raise GraphShapeError(f"broadcast_to: all elements of shape must be non-negative, got {target}")
+    if x.ndim > len(target):
+        raise GraphShapeError(f"broadcast_to: cannot broadcast a {x.ndim}-d array to {len(target)} dims")
+    checks = []
+    for src, dst in zip(x.shape[::-1], target[::-1]):
+        if src == 1 or src == dst:
+            continue
+        if isinstance(src, int) and isinstance(dst, int):
+            raise GraphShapeError(f"broadcast_to: shape ({D.format_shape(x.shape)}) cannot be "
+                                  f"broadcast to ({D.format_shape(target)})")
+        checks.append(Check("eq", src, dst, "broadcast_to"))
+    if target == x.shape:
+        return x
+    return Node.make(Op.BROADCAST, (x,), {"shape": target}, target, x.dtype, weak=x.weak,
+                     checks=tuple(checks))
+
+
+def reshape(x: Operand, shape: Any) -> Node:
+    """C-order reshape; at most one -1."""
+    x = as_node(x)
+    target = list(_shape_arg(shape, "reshape"))
+    total = D.product(x.shape)
+    unknown = [i for i, d in enumerate(target) if d == -1]
+    if len(unknown) > 1:
+        raise GraphShapeError("reshape: can only specify one unknown dimension (-1)")
+    if any(isinstance(d, int) and d < -1 for d in target):
+        raise GraphShapeError(f"reshape: negative dimensions are not allowed: {tuple(target)}")
+    checks = []
+    known = D.product(tuple(d for d in target if d != -1))
+    if unknown:
+        if known == 0:
+            raise GraphShapeError(f"reshape: cannot reshape array of size {D.format_dim(total)} "
+                                  f"into shape {tuple(target)}")
+        target[unknown[0]] = D.floordiv(total, known)
+        if known == 1:
+            pass
+        elif isinstance(total, int) and isinstance(known, int):
+            if total % known:
+                raise GraphShapeError(f"reshape: cannot reshape array of size {total} into shape "
+                                      f"{tuple(shape)}")
+        else:
+            checks.append(Check("divides", total, known, f"reshape to {tuple(shape)}"))
+    elif isinstance(total, int) and isinstance(known, int):
+        if total != known:
+            raise GraphShapeError(f"reshape: cannot reshape array of size {total} into shape "
+                                  f"{tuple(target)}")
+    else:
+        checks.append(Check("eq", total, known, f"reshape to {tuple(shape)}"))
+    target_t = tuple(target)
+    if target_t == x.shape:
+        return x
+    return Node.make(Op.RESHAPE, (x,), {"shape": target_t}, target_t, x.dtype, weak=x.weak,
+                     checks=tuple(checks))
+
+
+def concatenate(xs: Sequence[Operand], axis: int = 0) -> Node:
+    nodes = [as_node(x) for x in xs]
+    if not nodes:
+        raise GraphShapeError("concatenate: need at least one array to concatenate")
+    if any(n.ndim == 0 for n in nodes):
+        raise GraphShapeError("concatenate: zero-dimensional arrays cannot be concatenated")
+    ndim = nodes[0].ndim
+    for i, n in enumerate(nodes):
+        if n.ndim != ndim:
+            raise GraphShapeError(f"concatenate: all the input arrays must have same number of "
+                                  f"dimensions, but array 0 has {ndim} and array {i} has {n.ndim}")
+    (ax,) = normalize_axes(axis, ndim, "concatenate")
+    dtype = dtypes.probe(lambda *a: np.concatenate(a), [(n.dtype, False, None) for n in nodes],
+                         "concatenate")
+    checks: list[Check] = []
+    shape = list(nodes[0].shape)
+    for i, n in enumerate(nodes[1:], 1):
+        for a in range(ndim):
+            if a == ax:
+                continue
+            d0, d1 = nodes[0].shape[a], n.shape[a]
+            if d0 == d1:
+                continue
+            if isinstance(d0, int) and isinstance(d1, int):
+                raise GraphShapeError(f"concatenate: array 0 has size {d0} and array {i} has size "
+                                      f"{d1} along axis {a}")
+            checks.append(Check("eq", d1, d0, f"concatenate: axis {a} of array {i}"))
+    total: Dim = 0
+    for n in nodes:
+        total = D.add(total, n.shape[ax])
+    shape[ax] = total
+    if len(nodes) == 1:
+        return cast(nodes[0], dtype)
+    return Node.make(Op.CONCAT, nodes, {"axis": ax}, tuple(shape), dtype, checks=tuple(checks))
+
+
+def stack(xs: Sequence[Operand], axis: int = 0) -> Node:
+    nodes = [as_node(x) for x in xs]
+    if not nodes:
+        raise GraphShapeError("stack: need at least one array to stack")
+    ndim = nodes[0].ndim
+    for i, n in enumerate(nodes):
+        if n.ndim != ndim:
+            raise GraphShapeError("stack: all input arrays must have the same shape")
+    (ax,) = normalize_axes(axis, ndim + 1, "stack")
+    return concatenate([expand_dims(n, ax) for n in nodes], ax)
+
+
+# ---------------------------------------------------------------------------------------------
+# Creation
+
+
+def full(shape: Any, fill_value: Any, dtype: Any = None) -> Node:
+    target = _shape_arg(shape, "full")
+    if any(isinstance(d, int) and d < 0 for d in target):
+        raise GraphShapeError(f"negative dimensions are not allowed: {target}")
+    if isinstance(fill_value, Node):
+        value = fill_value if dtype is None else cast(fill_value, dtype)
+    else:
+        dt = np.asarray(fill_value).dtype if dtype is None else dtype
+        value = const(np.asarray(fill_value).astype(dtypes.check(dt, "full")))
+    return broadcast_to(value, target)
+
+
+def full_like(x: Operand, fill_value: Any, dtype: Any = None) -> Node:
+    x = as_node(x)
+    return full(x.shape, fill_value, x.dtype if dtype is None else dtype)
+
+
+def arange(start: Any, stop: Any = None, step: Any = 1, dtype: Any = None) -> Node:
+    if stop is None:
+        start, stop = 0, start
+    for name, v in (("start", start), ("stop", stop), ("step", step)):
+        if not isinstance(v, numbers.Real) or isinstance(v, bool):
+            raise GraphTypeError(f"arange: {name} must be a number known at compile time, got {v!r}")
+    if step == 0:
+        raise GraphShapeError("arange: step must not be zero")
+    natural = np.arange(start, start + step, step).dtype if step > 0 else np.result_type(start, stop, step)
+    dtype = dtypes.check(natural if dtype is None else dtype, "arange")
+    n = max(math.ceil((stop - start) / step), 0)
+    if n == 0:
+        return full((0,), 0, dtype)
+    i = index((n,), 0)
+    if natural.kind in "iu" and np.dtype(dtype).kind in "iu":
+        values = elementwise(Op.ADD, elementwise(Op.MUL, i, int(step)), int(start))
+    else:
+        # NumPy fills start + i * delta with delta = (start + step) - start, in float64.
+        delta = float(start + step) - float(start)
+        values = elementwise(Op.ADD, elementwise(Op.MUL, cast(i, np.float64), delta), float(start))
+    return cast(values, dtype)
+
+
+def eye(n: int, m: int | None = None, k: int = 0, dtype: Any = np.float64) -> Node:
+    m = n if m is None else m
+    shape = (int(n), int(m))
+    return cast(elementwise(Op.EQ, elementwise(Op.ADD, index(shape, 0), int(k)), index(shape, 1)),
+                dtype)
+
+
+def linspace(start: Any, stop: Any, num: int = 50, endpoint: bool = True, dtype: Any = None) -> Node:
+    """np.linspace by NumPy's own formula (start + i * step; the last point set to stop)."""
+    if not isinstance(num, numbers.Integral) or num < 0:
+        raise GraphShapeError(f"linspace: number of samples, {num}, must be non-negative")
+    num = int(num)
+    natural = np.result_type(float(start), float(stop)) if dtype is None else dtype
+    dtype = dtypes.check(natural if dtype is None else dtype, "linspace")
+    if num == 0:
+        return full((0,), 0, dtype)
+    div = num - 1 if endpoint else num
+    start_f, stop_f = float(start), float(stop)
+    i = cast(index((num,), 0), np.float64)
+    delta = stop_f - start_f
+    step = delta / div if div > 0 else float("nan")
+    if div > 0 and step == 0:
+        y = elementwise(Op.MUL, elementwise(Op.DIV, i, float(div)), delta)
+    elif div > 0:
+        y = elementwise(Op.MUL, i, step)
+    else:
+        y = elementwise(Op.MUL, i, delta)
+    y = elementwise(Op.ADD, y, start_f)
+    if endpoint and num > 1:
+        y = where(elementwise(Op.EQ, index((num,), 0), num - 1), stop_f, y)
+    if np.dtype(dtype).kind in "iu":
+        y = elementwise(Op.FLOOR, y)
+    return cast(y, dtype)

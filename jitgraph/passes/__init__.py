@@ -1,0 +1,1 @@
+"""Graph passes: each `Graph -> Graph` (or `Graph -> Plan`), pure, listed in order in pipeline.py."""

@@ -1,0 +1,148 @@
+"""Partition a graph into groups: each group is one loop nest in the generated kernel.
+
+A group has one root (the value it materializes) and members computed inside its loop nest.
+An elementwise node joins the group of its users when all of them are in one group, that group
+can evaluate it per element (elementwise and reduction loop nests can; matmul operands are read
+many times, so they are materialized first) and it is evaluated once per iteration (same number
+of elements: no broadcast replication). Because a node joins only when *every* user is already in
+the group, no path leaves a group and comes back: groups are convex by construction.
+
+Free nodes are never computed: sources (arguments, constants, sizes, index grids) and views of
+free or materialized values (transpose, slicing, broadcast), which codegen reads through by
+remapping indices.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..ir import dims as D
+from ..ir.node import Graph, Node
+from ..ir.ops import Kind, Op, kind
+
+ROOT_KINDS = {Kind.REDUCE, Kind.MATMUL, Kind.CONCAT, Kind.RESHAPE}
+
+
+@dataclass
+class Group:
+    """One loop nest: `root` is materialized, `members` are computed inside the nest."""
+
+    root: Node
+    members: list[Node] = field(default_factory=list)  # topological order, root last
+
+    @property
+    def kind(self) -> Kind:
+        k = kind(self.root.op)
+        return Kind.ELEMWISE if k in (Kind.ELEMWISE, Kind.VIEW, Kind.SOURCE) else k
+
+
+@dataclass
+class Decline:
+    """A fusion not made, with a reason code the inspect report prints."""
+
+    node: Node
+    reason: str
+    detail: str
+
+
+@dataclass
+class Plan:
+    graph: Graph
+    groups: list[Group]
+    declined: list[Decline]
+    materialized: set[Node]  # roots of groups: values that live in memory
+
+
+def is_free(node: Node, materialized: set[Node]) -> bool:
+    """Sources and views of free or materialized values: readable without computing."""
+    if node in materialized:
+        return False
+    k = kind(node.op)
+    if k is Kind.SOURCE:
+        return True
+    return k is Kind.VIEW and (node.inputs[0] in materialized or is_free(node.inputs[0], materialized))
+
+
+def _iteration_size(group: Group) -> D.Dim:
+    root = group.root
+    space = root.inputs[0].shape if group.kind is Kind.REDUCE else root.shape
+    return D.product(space)
+
+
+def partition(graph: Graph) -> Plan:
+    order = graph.nodes()
+    position = {n: i for i, n in enumerate(order)}
+    users = graph.users()
+    outputs = set(graph.outputs)
+    group_of: dict[Node, Group] = {}
+    groups: list[Group] = []
+    declined: list[Decline] = []
+    materialized: set[Node] = set()
+
+    def new_group(node: Node) -> None:
+        group = Group(node, [node])
+        groups.append(group)
+        group_of[node] = group
+        materialized.add(node)
+
+    for node in reversed(order):
+        k = kind(node.op)
+        if node in outputs:
+            new_group(node)
+            continue
+        if k is Kind.SOURCE:
+            continue
+        if k in ROOT_KINDS or (k is Kind.VIEW and any(u.op is Op.RESHAPE for u in users[node])):
+            new_group(node)  # a reshape reads its input as a stored C-order array
+            continue
+        # Views and elementwise nodes: fuse into the users' group when possible.
+        target = _fusion_target(node, users[node], group_of, declined)
+        if target is None:
+            if k is Kind.VIEW:
+                continue  # read through at each use; materialized only if computing needs it
+            new_group(node)
+        else:
+            target.members.append(node)
+            group_of[node] = target
+    for group in groups:
+        group.members.sort(key=position.__getitem__)
+    groups.sort(key=lambda g: position[g.root])
+    # A view left ungrouped over a computed (non-materialized) node would have nothing to read.
+    for node in order:
+        if kind(node.op) is Kind.VIEW and node not in group_of:
+            base = node
+            while kind(base.op) is Kind.VIEW and base not in group_of:
+                base = base.inputs[0]
+            if kind(base.op) is not Kind.SOURCE and base not in materialized:
+                raise AssertionError("partition: view of an unmaterialized value")
+    return Plan(graph, groups, declined, materialized)
+
+
+def _fusion_target(node: Node, node_users: list[Node], group_of: dict[Node, Group],
+                   declined: list[Decline]) -> Group | None:
+    targets = []
+    for user in node_users:
+        if user in group_of:
+            targets.append(group_of[user])
+        elif kind(user.op) is Kind.VIEW:
+            # An ungrouped view reads its input wherever it is used: the node must be materialized.
+            declined.append(Decline(node, "view-of-computed", "read through a view by several loop nests"))
+            return None
+    distinct = {id(g): g for g in targets}
+    if len(distinct) != 1:
+        if len(distinct) > 1:
+            declined.append(Decline(node, "multiple-consumers",
+                                    f"used by {len(distinct)} loop nests; computed once and stored"))
+        return None
+    (group,) = distinct.values()
+    if group.kind is Kind.MATMUL:
+        declined.append(Decline(node, "matmul-operand", "matmul operands are read many times"))
+        return None
+    if group.kind is Kind.CONCAT or group.kind is Kind.RESHAPE:
+        declined.append(Decline(node, "layout-change", f"{group.root.op.value} needs its input stored"))
+        return None
+    if D.product(node.shape) != _iteration_size(group):
+        declined.append(Decline(node, "shape-mismatch",
+                                f"[{D.format_shape(node.shape)}] would be recomputed across a broadcast"))
+        return None
+    return group

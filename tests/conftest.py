@@ -1,0 +1,28 @@
+"""Shared fixtures. Numba compiles cost ~1 s each, so tests compile few, large graphs and reuse them."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+
+import jitgraph as jg
+
+
+def pytest_collection_modifyitems(config, items):
+    # JITGRAPH_TEST_BACKEND=python runs the generated code without Numba (fast, debuggable).
+    pass
+
+
+@pytest.fixture(scope="session")
+def backend() -> str:
+    return os.environ.get("JITGRAPH_TEST_BACKEND", "numba")
+
+
+@pytest.fixture
+def rng() -> np.random.Generator:
+    return np.random.default_rng(0)
+
+
+__all__ = ["jg"]
