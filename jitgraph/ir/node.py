@@ -122,13 +122,15 @@ class Graph:
     args: tuple[Node, ...]
     output_names: tuple[str, ...] = ()
     locations: dict[Node, Any] = field(default_factory=dict)
+    # Checks of nodes a rewrite removed: the program must still reject what NumPy rejects.
+    carried_checks: tuple[Check, ...] = ()
 
     def nodes(self) -> list[Node]:
         """Every node reachable from the outputs, inputs before users, deterministic."""
         return topological_order(self.outputs)
 
     def checks(self) -> list[Check]:
-        seen: dict[Check, None] = {}
+        seen: dict[Check, None] = dict.fromkeys(self.carried_checks)
         for node in self.nodes():
             for check in node.checks:
                 seen.setdefault(check)
