@@ -13,7 +13,8 @@ import itertools
 import linecache
 import os
 import threading
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import numpy as np
@@ -83,6 +84,8 @@ class Executable:
     entry_source: str
     run: Callable[..., tuple]
     backend: str
+    input_graph: Graph | None = None
+    timings: dict[str, float] = field(default_factory=dict)
 
     @property
     def source(self) -> str:
@@ -94,18 +97,24 @@ class Executable:
 
 def build(graph: Graph, backend: str = "numba", label: str = "graph") -> Executable:
     if backend == "reference":
-        return Executable(graph, None, None, "", lambda *a: tuple(reference.evaluate(graph, list(a))), backend)
+        return Executable(graph, None, None, "", lambda *a: tuple(reference.evaluate(graph, list(a))),
+                          backend, graph)
+    timings: dict[str, float] = {}
+    start = time.perf_counter()
     plan = make_plan(graph)
+    timings["passes"] = time.perf_counter() - start
+    start = time.perf_counter()
     kernel = emit_kernel(plan, name=f"kernel_{_identifier(label)}")
     entry_source, env = emit_entry(plan.graph, kernel, name=f"entry_{_identifier(label)}")
+    timings["codegen"] = time.perf_counter() - start
     namespace = _numba_namespace() if backend == "numba" else _python_namespace()
     exec(compile(kernel.source, _register_source(kernel.source, label), "exec"), namespace)
     env["_kernel"] = namespace[kernel.name]
     exec(compile(entry_source, _register_source(entry_source, label + "-entry"), "exec"), env)
     entry = env[f"entry_{_identifier(label)}"]
     if backend == "numba":
-        entry = _guard_threading(entry)
-    return Executable(plan.graph, plan, kernel, entry_source, entry, backend)
+        entry = _guard_threading(entry, timings)
+    return Executable(plan.graph, plan, kernel, entry_source, entry, backend, graph, timings)
 
 
 def _identifier(label: str) -> str:
@@ -113,12 +122,15 @@ def _identifier(label: str) -> str:
     return text if text and not text[0].isdigit() else "g" + text
 
 
-def _guard_threading(entry: Callable[..., tuple]) -> Callable[..., tuple]:
-    """Serialize calls if Numba ended up on the non-thread-safe workqueue layer."""
+def _guard_threading(entry: Callable[..., tuple], timings: dict[str, float]) -> Callable[..., tuple]:
+    """Serialize calls if Numba ended up on the non-thread-safe workqueue layer. The first
+    call's time (mostly Numba's compilation) is recorded in `timings`."""
 
     def first_call(*args):
         global _SERIAL_LOCK
+        start = time.perf_counter()
         result = entry(*args)
+        timings.setdefault("numba compile + first run", time.perf_counter() - start)
         import numba
 
         if numba.threading_layer() == "workqueue" and _SERIAL_LOCK is None:

@@ -603,6 +603,17 @@ class CompiledFunction:
         from .ir.printer import format_graph
         return format_graph(self.executable(*args, **kwargs).graph)
 
+    def inspect(self, *args: Any, **kwargs: Any):
+        """What the compiler did for these arguments: passes, fusion groups and the reasons for
+        every fusion declined, the memory plan, the generated code (see jitgraph.report)."""
+        from .report import build_report
+        arrays = self._arrays(args, kwargs)
+        exe = self._executable(arrays)
+        if exe.plan is None:
+            raise ArgumentError("inspect needs a code-generating backend ('numba' or 'python')")
+        return build_report(exe.input_graph, exe.plan, exe.source, [a.shape for a in arrays],
+                            exe.timings)
+
 
 def _check_declared(node: SymNode, array: np.ndarray) -> None:
     declared_dtype = node.attrs.get("dtype")

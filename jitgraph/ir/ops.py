@@ -21,6 +21,7 @@ class Kind(enum.Enum):
     MATMUL = "matmul"
     RESHAPE = "reshape"      # needs C-order element numbering: materializes its input
     CONCAT = "concat"
+    UPDATE = "update"        # a copy of an array with one region replaced (a[key] = v)
 
 
 class Op(enum.Enum):
@@ -94,6 +95,7 @@ class Op(enum.Enum):
     BROADCAST = "broadcast_to"
     RESHAPE = "reshape"
     CONCAT = "concatenate"
+    SETITEM = "setitem"      # base with base[key] = value: functional form of slice assignment
 
     def __repr__(self) -> str:
         return self.value
@@ -151,6 +153,7 @@ OPS: dict[Op, OpInfo] = {
     Op.BROADCAST: OpInfo(Kind.VIEW, 1, np.broadcast_to, "broadcast_to"),
     Op.RESHAPE: OpInfo(Kind.RESHAPE, 1, np.reshape, "reshape"),
     Op.CONCAT: OpInfo(Kind.CONCAT, None, np.concatenate, "concat"),
+    Op.SETITEM: OpInfo(Kind.UPDATE, 2, None, "setitem"),
 }
 OPS.update({op: _elementwise(1, fn, _SYMBOL_NAMES.get(op, op.value)) for op, fn in UNARY.items()})
 OPS.update({op: _elementwise(2, fn, _SYMBOL_NAMES.get(op, op.value)) for op, fn in BINARY.items()})

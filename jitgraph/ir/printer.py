@@ -51,11 +51,10 @@ def _format_items(items: tuple) -> str:
     return "[" + ", ".join(parts) + "]"
 
 
-def format_graph(graph: Graph, name: str = "graph") -> str:
-    names: dict[Node, str] = {}
-    lines: list[str] = []
-    for node in graph.args:
-        names[node] = node.attr("name")
+def value_names(graph: Graph) -> dict[Node, str]:
+    """Print names: arguments by name, scalar constants as literals, the rest %0, %1, ... in
+    topological order (so equal graphs get equal names)."""
+    names: dict[Node, str] = {arg: arg.attr("name") for arg in graph.args}
     counter = 0
     for node in graph.nodes():
         if node in names:
@@ -63,21 +62,33 @@ def format_graph(graph: Graph, name: str = "graph") -> str:
         if node.op is Op.CONST and node.ndim == 0:
             value = node.attr("value").array.item()
             names[node] = repr(value) if node.weak else f"{dtypes.short_name(node.dtype)}({value!r})"
-            continue
-        if node.op is Op.VAR:
+        elif node.op is Op.VAR:
             names[node] = node.attr("name")
-            continue
-        label = f"%{counter}"
-        counter += 1
-        names[node] = label
-        operands = ", ".join(names[i] for i in node.inputs)
-        attrs = [(k, v) for k, v in node.attrs if k not in ("weak", "flat") or v is True]
-        if node.op is Op.GETITEM:
-            attr_text = _format_items(node.attr("items"))
         else:
-            attr_text = "".join(f" {k}={_format_attr(v)}" for k, v in attrs)
-        sep = " " if operands else ""
-        lines.append(f"  {label} = {node.op.value}{sep}{operands}{attr_text} : {format_type(node)}")
+            names[node] = f"%{counter}"
+            counter += 1
+    return names
+
+
+def format_node(node: Node, names: dict[Node, str]) -> str:
+    """`%3 = add %1, %2 : f32[x.0]` (one line of a printed graph)."""
+    operands = ", ".join(names[i] for i in node.inputs)
+    if node.op in (Op.GETITEM, Op.SETITEM):
+        attr_text = _format_items(node.attr("items"))
+    else:
+        attrs = [(k, v) for k, v in node.attrs if k not in ("weak", "flat") or v is True]
+        attr_text = "".join(f" {k}={_format_attr(v)}" for k, v in attrs)
+    sep = " " if operands else ""
+    return f"{names[node]} = {node.op.value}{sep}{operands}{attr_text} : {format_type(node)}"
+
+
+def format_graph(graph: Graph, name: str = "graph", names: dict[Node, str] | None = None) -> str:
+    names = names or value_names(graph)
+    lines = [
+        "  " + format_node(node, names)
+        for node in graph.nodes()
+        if node.op is not Op.VAR and not (node.op is Op.CONST and node.ndim == 0)
+    ]
     params = ", ".join(f"{n.attr('name')}: {format_type(n)}" for n in graph.args)
     results = ", ".join(format_type(n) for n in graph.outputs)
     header = f"def {name}({params}) -> ({results}):"

@@ -1,0 +1,166 @@
+"""`make bench`: jitgraph against NumPy, a hand-written prange loop, Numba's parallel=True on
+the NumPy code, numexpr and JAX (when installed), measured side by side in one run.
+
+Rounds interleave the implementations (so machine noise hits all alike) and the table reports
+medians. Results go to stdout and to benchmarks/RESULTS.md with the machine described.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numba
+import numpy as np
+from numba import njit, prange
+
+import jitgraph as jg
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+@dataclass
+class Workload:
+    name: str
+    make_inputs: Callable[[np.random.Generator], dict[str, np.ndarray]]
+    impls: dict[str, Callable[..., object]] = field(default_factory=dict)
+
+
+# -- a*b + c*d -----------------------------------------------------------------------------------
+
+@njit(parallel=True, fastmath={"contract", "reassoc"})
+def _hand_abcd(a, b, c, d, out):
+    for i in prange(a.shape[0]):
+        for j in range(a.shape[1]):
+            out[i, j] = a[i, j] * b[i, j] + c[i, j] * d[i, j]
+
+
+def hand_abcd(A, B, C, D):
+    out = np.empty_like(A)
+    _hand_abcd(A, B, C, D, out)
+    return out
+
+
+def numpy_abcd(A, B, C, D):
+    return A * B + C * D
+
+
+def _symbolic_abcd():
+    a, b, c, d = (jg.Variable(n) for n in "ABCD")
+    return jg.compile(a * b + c * d)
+
+
+def abcd_workload(n: int) -> Workload:
+    def inputs(rng):
+        return {k: rng.uniform(0, 1, (n, n)).astype(np.float32) for k in "ABCD"}
+    w = Workload(f"a*b + c*d  ({n}x{n} f32)", inputs)
+    w.impls["numpy"] = numpy_abcd
+    w.impls["jitgraph"] = _symbolic_abcd()
+    w.impls["hand prange"] = hand_abcd
+    w.impls["numba parallel"] = njit(parallel=True)(numpy_abcd)
+    _optional(w, "numexpr", lambda: _numexpr("A*B + C*D"))
+    _optional(w, "jax", lambda: _jax(numpy_abcd))
+    return w
+
+
+# -- optional competitors ---------------------------------------------------------------------------
+
+def _numexpr(expr: str):
+    import numexpr
+
+    return lambda **kw: numexpr.evaluate(expr, local_dict=kw)
+
+
+def _jax(fn):
+    import jax
+    import jax.numpy as jnp  # noqa: F401
+
+    jitted = jax.jit(fn)
+
+    def run(**kw):
+        return jitted(**kw).block_until_ready()
+    return run
+
+
+def _optional(w: Workload, name: str, make) -> None:
+    try:
+        w.impls[name] = make()
+    except ImportError:
+        pass
+
+
+# -- measurement ------------------------------------------------------------------------------------
+
+def measure(w: Workload, rounds: int, rng) -> dict[str, float]:
+    inputs = w.make_inputs(rng)
+    reference = None
+    for name, fn in w.impls.items():  # warm up (compiles) and check every result
+        result = np.asarray(fn(**inputs))
+        if reference is None:
+            reference = result
+        elif not np.allclose(result, reference, rtol=1e-4, atol=1e-5):
+            raise SystemExit(f"{w.name}: {name} disagrees with {next(iter(w.impls))}")
+    times: dict[str, list[float]] = {name: [] for name in w.impls}
+    for _ in range(rounds):
+        for name, fn in w.impls.items():
+            start = time.perf_counter()
+            fn(**inputs)
+            times[name].append(time.perf_counter() - start)
+    return {name: float(np.median(t)) for name, t in times.items()}
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    return (f"{cpu}; {os.cpu_count()} cores; Python {platform.python_version()}; "
+            f"NumPy {np.__version__}; Numba {numba.__version__} "
+            f"(threading layer set at first parallel call); jitgraph {jg.__version__}")
+
+
+def table(results: dict[str, dict[str, float]]) -> str:
+    lines = ["| workload | implementation | median ms | vs jitgraph |", "|---|---|---:|---:|"]
+    for workload, times in results.items():
+        ours = times.get("jitgraph")
+        for name, t in times.items():
+            ratio = f"{t / ours:.2f}x" if ours else "-"
+            lines.append(f"| {workload} | {name} | {t * 1e3:.2f} | {ratio} |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--size", type=int, default=4096)
+    parser.add_argument("--no-write", action="store_true", help="do not write RESULTS.md")
+    args = parser.parse_args(argv)
+    rng = np.random.default_rng(0)
+    workloads = [abcd_workload(args.size)]
+    results = {}
+    for w in workloads:
+        results[w.name] = measure(w, args.rounds, rng)
+        print(f"{w.name}: " + ", ".join(f"{k} {v * 1e3:.2f} ms" for k, v in results[w.name].items()),
+              flush=True)
+    text = table(results)
+    print()
+    print(text)
+    if not args.no_write:
+        with open(os.path.join(HERE, "RESULTS.md"), "w") as f:
+            f.write("# Benchmark results\n\n")
+            f.write(f"Machine: {machine()}\n\n")
+            f.write(f"Command: `{' '.join(['python', 'benchmarks/run.py'] + (argv or sys.argv[1:]))}`; "
+                    f"medians of {args.rounds} interleaved rounds, one process.\n\n")
+            f.write(text + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

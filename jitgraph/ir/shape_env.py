@@ -1,0 +1,63 @@
+"""Sizes known equal: the equalities a graph's checks guarantee, as a union-find.
+
+Broadcasting `A * B` records the check `B.0 == A.0`; every later computation may treat the two
+as one size. Fusion compares iteration spaces and codegen names loop bounds through this
+environment, so `a*b + c*d` is one loop nest over one pair of bounds.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+from . import dims as D
+from .dims import Dim
+from .node import Check
+
+
+class ShapeEnv:
+    def __init__(self, checks: Iterable[Check] = ()):
+        self._parent: dict[Dim, Dim] = {}
+        for check in checks:
+            if check.kind == "eq":
+                self.union(check.a, check.b)
+
+    def _find(self, d: Dim) -> Dim:
+        root = d
+        while root in self._parent:
+            root = self._parent[root]
+        while d in self._parent and self._parent[d] != root:  # path compression
+            self._parent[d], d = root, self._parent[d]
+        return root
+
+    def union(self, a: Dim, b: Dim) -> None:
+        ra, rb = self._find(self.canon(a)), self._find(self.canon(b))
+        if ra == rb:
+            return
+        # Prefer a known integer, then the simpler expression, as the representative.
+        if isinstance(ra, int) or (not isinstance(rb, int) and _weight(ra) <= _weight(rb)):
+            self._parent[rb] = ra
+        else:
+            self._parent[ra] = rb
+
+    def canon(self, d: Dim) -> Dim:
+        """The representative of `d`, with sub-expressions canonicalized too."""
+        if isinstance(d, int) or d is None:
+            return d
+        if d.op != "arg":
+            args = tuple(self.canon(a) if isinstance(a, D.DimExpr) else a for a in d.args)
+            d = D._make(d.op, *args)
+            if isinstance(d, int):
+                return d
+        return self._find(d)
+
+    def same(self, a: Dim, b: Dim) -> bool:
+        return self.canon(a) == self.canon(b)
+
+    def shape(self, shape: tuple[Dim, ...]) -> tuple[Dim, ...]:
+        return tuple(self.canon(d) for d in shape)
+
+
+def _weight(d: Dim) -> tuple:
+    """Order for choosing representatives: fewer leaves first, then the earliest argument."""
+    leaves = D.leaves(d)
+    return (len(leaves), [leaf.args[:2] for leaf in leaves])

@@ -1,0 +1,125 @@
+"""Buffer planning: which memory each stored intermediate lives in.
+
+After fusion, only group roots are stored. Outputs get fresh arrays from the entry function;
+0-d values live in kernel locals; every other stored value needs a buffer. Liveness runs over
+the groups in execution order. A value takes over the storage of an input that dies in its own
+loop nest when the nest reads that input at exactly the index it writes (same shape, dtype, no
+view in between): that is an in-place update. Otherwise it reuses a free slot of the same dtype
+and element count, or gets a new slot. The entry function allocates one array per slot.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..ir import dims as D
+from ..ir.dims import Dim
+from ..ir.node import Node
+from ..ir.ops import Kind, Op, kind
+from ..ir.shape_env import ShapeEnv
+from .partition import Group, Plan
+
+
+@dataclass
+class Buffer:
+    """A stored intermediate: its slot, live range (group indices) and in-place source."""
+
+    node: Node
+    slot: int
+    first: int
+    last: int
+    inplace_of: Node | None = None
+
+
+@dataclass
+class Slot:
+    dtype: np.dtype
+    count: Dim  # elements
+
+    def nbytes(self, shapes: list[tuple[int, ...]]) -> int:
+        return D.evaluate(self.count, shapes) * self.dtype.itemsize
+
+
+@dataclass
+class MemoryPlan:
+    buffers: dict[Node, Buffer] = field(default_factory=dict)
+    slots: list[Slot] = field(default_factory=list)
+
+    def planned_bytes(self, shapes: list[tuple[int, ...]]) -> int:
+        """Bytes of intermediate storage one call allocates (all slots, alive for the call)."""
+        return sum(s.nbytes(shapes) for s in self.slots)
+
+    def unplanned_bytes(self, shapes: list[tuple[int, ...]]) -> int:
+        """Bytes if every stored intermediate had its own array (no reuse, no in-place)."""
+        return sum(value_bytes(b.node, shapes) for b in self.buffers.values())
+
+
+def value_bytes(node: Node, shapes: list[tuple[int, ...]]) -> int:
+    """Bytes of `node`'s value for concrete argument shapes."""
+    return D.evaluate(D.product(node.shape), shapes) * node.dtype.itemsize
+
+
+def group_reads(group: Group, materialized: set[Node]) -> dict[Node, bool]:
+    """Stored values a group reads, each mapped to whether every read is at the written index."""
+    members = set(group.members)
+    reads: dict[Node, bool] = {}
+    for member in group.members:
+        for inp in member.inputs:
+            if inp in members:
+                continue
+            base, direct = inp, True
+            while base not in materialized and kind(base.op) is Kind.VIEW:
+                base, direct = base.inputs[0], False
+            if base in materialized:
+                same_index = direct and kind(member.op) is Kind.ELEMWISE and group.kind is Kind.ELEMWISE
+                reads[base] = reads.get(base, True) and same_index and member.shape == group.root.shape
+    return reads
+
+
+def plan_buffers(plan: Plan, env: ShapeEnv | None = None) -> MemoryPlan:
+    """Assign storage slots to the stored intermediates of `plan` (see module docstring)."""
+    env = env or ShapeEnv(plan.graph.checks())
+    outputs = set(plan.graph.outputs)
+    stored = [g.root for g in plan.groups if g.root not in outputs and g.root.ndim > 0
+              and g.root.op is not Op.RESHAPE]
+    position = {g.root: i for i, g in enumerate(plan.groups)}
+    reads = [group_reads(g, plan.materialized) for g in plan.groups]
+    last_use = {n: position[n] for n in stored}
+    for i, group_reads_ in enumerate(reads):
+        for node in group_reads_:
+            if node in last_use:
+                last_use[node] = max(last_use[node], i)
+    memory = MemoryPlan()
+    free: list[int] = []
+    for i, group in enumerate(plan.groups):
+        root = group.root
+        if root in last_use:
+            memory.buffers[root] = _place(root, i, last_use[root], reads[i], memory, free, env)
+        for node, buf in list(memory.buffers.items()):
+            if buf.last == i and node is not root and not _taken_over(memory, node):
+                free.append(buf.slot)
+    return memory
+
+
+def _taken_over(memory: MemoryPlan, node: Node) -> bool:
+    return any(b.inplace_of is node for b in memory.buffers.values())
+
+
+def _place(root: Node, first: int, last: int, reads: dict[Node, bool], memory: MemoryPlan,
+           free: list[int], env: ShapeEnv) -> Buffer:
+    count = env.canon(D.product(root.shape))
+    for node, same_index in reads.items():
+        source = memory.buffers.get(node)
+        if (source is not None and same_index and source.last == first
+                and node.dtype == root.dtype and env.shape(node.shape) == env.shape(root.shape)
+                and not _taken_over(memory, node)):
+            return Buffer(root, source.slot, first, last, inplace_of=node)
+    for slot_index in free:
+        slot = memory.slots[slot_index]
+        if slot.dtype == root.dtype and env.canon(slot.count) == count:
+            free.remove(slot_index)
+            return Buffer(root, slot_index, first, last)
+    memory.slots.append(Slot(root.dtype, count))
+    return Buffer(root, len(memory.slots) - 1, first, last)

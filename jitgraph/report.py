@@ -1,0 +1,161 @@
+"""What the compiler did and why: the report behind `inspect`.
+
+Sections: the graph after each pass, the fusion groups (one loop nest each: members, iteration
+space, source lines), every fusion declined with its reason code, the memory plan (value, shape,
+dtype, bytes, live range, slot, in place) with unfused / fused / planned bytes, the generated
+source, and compile timings. `str(report)` is the text form; `report.as_dict()` is for tools.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .ir import dims as D
+from .ir.node import Graph, Node
+from .ir.ops import Kind, Op, kind
+from .ir.printer import format_graph, format_type, value_names
+from .ir.shape_env import ShapeEnv
+from .passes.memory import MemoryPlan, plan_buffers, value_bytes
+from .passes.partition import Plan
+from .passes.pipeline import PASSES
+
+WIDTH = 100
+
+
+@dataclass
+class Report:
+    stages: list[tuple[str, str]]
+    groups: list[dict[str, Any]]
+    declined: list[dict[str, Any]]
+    buffers: list[dict[str, Any]]
+    memory: dict[str, int]
+    source: str
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "stages": [{"pass": name, "graph": text} for name, text in self.stages],
+            "groups": self.groups, "declined": self.declined, "buffers": self.buffers,
+            "memory": self.memory, "source": self.source, "timings": self.timings,
+        }
+
+    def __str__(self) -> str:
+        parts = []
+        previous = None
+        for name, text in self.stages:
+            title = f"graph after {name}" if name != "input" else "graph as built"
+            parts.append(_section(title, text if text != previous else "(unchanged)"))
+            previous = text
+        parts.append(_section("fusion groups (one loop nest each)", _groups_text(self.groups)))
+        parts.append(_section("fusions declined", _declined_text(self.declined)))
+        parts.append(_section("memory plan", _memory_text(self.buffers, self.memory)))
+        parts.append(_section("generated code", self.source.rstrip()))
+        if self.timings:
+            parts.append(_section("compile time", "  ".join(f"{k} {v * 1e3:.1f} ms"
+                                                             for k, v in self.timings.items())))
+        return "\n\n".join(parts)
+
+
+def _section(title: str, body: str) -> str:
+    return f"== {title} " + "=" * max(3, WIDTH - len(title) - 4) + "\n" + body
+
+
+def pass_stages(graph: Graph) -> list[tuple[str, Graph]]:
+    """The graph as built and after each pass of the pipeline."""
+    stages = [("input", graph)]
+    for name, run in PASSES:
+        graph = run(graph)
+        stages.append((name, graph))
+    return stages
+
+
+def _where(graph: Graph, node: Node) -> str | None:
+    loc = graph.locations.get(node)
+    return None if loc is None else f"{loc[0]}:{loc[1]}"
+
+
+def describe_groups(plan: Plan, names: dict[Node, str], env: ShapeEnv) -> list[dict[str, Any]]:
+    groups = []
+    for i, group in enumerate(plan.groups):
+        root = group.root
+        space = root.inputs[0].shape if group.kind is Kind.REDUCE else root.shape
+        computed = [m for m in group.members if kind(m.op) is not Kind.VIEW]
+        groups.append({
+            "id": i, "kind": group.kind.value, "root": names[root], "type": format_type(root),
+            "members": [names[m] for m in computed],
+            "ops": [m.op.value for m in computed],
+            "iteration_space": "[" + D.format_shape(env.shape(space)) + "]",
+            "source": sorted({w for m in group.members if (w := _where(plan.graph, m))}),
+        })
+    return groups
+
+
+def describe_buffers(plan: Plan, memory: MemoryPlan, names: dict[Node, str],
+                     shapes: list[tuple[int, ...]]) -> list[dict[str, Any]]:
+    rows = []
+    for node, buf in memory.buffers.items():
+        rows.append({
+            "value": names[node], "shape": tuple(D.evaluate(d, shapes) for d in node.shape),
+            "dtype": node.dtype.name, "bytes": value_bytes(node, shapes),
+            "live": [buf.first, buf.last], "slot": buf.slot,
+            "inplace_of": names[buf.inplace_of] if buf.inplace_of is not None else None,
+        })
+    return rows
+
+
+def unfused_bytes(graph: Graph, shapes: list[tuple[int, ...]]) -> int:
+    """Intermediate bytes if every computed node were stored (as NumPy runs it, line by line)."""
+    outputs = set(graph.outputs)
+    return sum(value_bytes(n, shapes) for n in graph.nodes()
+               if n not in outputs and kind(n.op) not in (Kind.SOURCE, Kind.VIEW) and n.ndim > 0)
+
+
+def build_report(graph: Graph, plan: Plan, source: str, shapes: list[tuple[int, ...]],
+                 timings: dict[str, float] | None = None) -> Report:
+    env = ShapeEnv(plan.graph.checks())
+    names = value_names(plan.graph)
+    memory = plan_buffers(plan, env)
+    stages = [(name, format_graph(g)) for name, g in pass_stages(graph)]
+    declined = [{"value": names.get(d.node, "?"), "op": d.node.op.value, "reason": d.reason,
+                 "detail": d.detail, "source": _where(plan.graph, d.node)} for d in plan.declined]
+    return Report(
+        stages=stages,
+        groups=describe_groups(plan, names, env),
+        declined=declined,
+        buffers=describe_buffers(plan, memory, names, shapes),
+        memory={"unfused_bytes": unfused_bytes(plan.graph, shapes),
+                "fused_bytes": memory.unplanned_bytes(shapes),
+                "planned_bytes": memory.planned_bytes(shapes)},
+        source=source,
+        timings=dict(timings or {}),
+    )
+
+
+def _groups_text(groups: list[dict[str, Any]]) -> str:
+    lines = []
+    for g in groups:
+        where = f"  (lines {', '.join(g['source'])})" if g["source"] else ""
+        lines.append(f"group {g['id']}: {g['kind']} -> {g['root']} : {g['type']} over "
+                     f"{g['iteration_space']}{where}")
+        lines.append(f"    computes {', '.join(f'{m} {o}' for m, o in zip(g['members'], g['ops']))}")
+    return "\n".join(lines) or "(none)"
+
+
+def _declined_text(declined: list[dict[str, Any]]) -> str:
+    lines = [f"{d['value']} ({d['op']}): {d['reason']}: {d['detail']}" for d in declined]
+    return "\n".join(lines) or "(none: every computed value was fused into its consumer)"
+
+
+def _memory_text(buffers: list[dict[str, Any]], memory: dict[str, int]) -> str:
+    header = f"{'value':<8}{'shape':<22}{'dtype':<9}{'bytes':>14}  {'live':<9}{'slot':<6}in place of"
+    rows = [header] + [
+        f"{b['value']:<8}{str(b['shape']):<22}{b['dtype']:<9}{b['bytes']:>14,}  "
+        f"{str(b['live'][0]) + '..' + str(b['live'][1]):<9}{b['slot']:<6}{b['inplace_of'] or '-'}"
+        for b in buffers
+    ]
+    if not buffers:
+        rows = ["no intermediate buffers: every intermediate value lives in registers"]
+    rows.append(f"intermediate bytes: unfused (one array per operation) {memory['unfused_bytes']:,}; "
+                f"fused {memory['fused_bytes']:,}; planned {memory['planned_bytes']:,}")
+    return "\n".join(rows)
