@@ -6,10 +6,20 @@ from __future__ import annotations
 from typing import Callable
 
 from ..ir.node import Graph
+from .fold import fold_constants
 from .partition import Plan, partition
+from .simplify import simplify
 
 # Graph -> Graph passes, in order. Common subexpressions are already shared by interning.
-PASSES: list[tuple[str, Callable[[Graph], Graph]]] = []
+# simplify first removes identities that hide constants from folding (eye's index + 0, a
+# where(c, K, K)); folding then turns constant subexpressions into CONST nodes, which the rules
+# recognize in the second simplify (x * (Constant(2) - Constant(1)) becomes x). Each pass
+# reaches a fixpoint per node by itself; longer alternations are rare enough not to loop.
+PASSES: list[tuple[str, Callable[[Graph], Graph]]] = [
+    ("simplify", simplify),
+    ("fold_constants", fold_constants),
+    ("simplify", simplify),
+]
 
 
 def optimize(graph: Graph) -> Graph:
