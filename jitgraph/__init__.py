@@ -13,6 +13,7 @@ from . import sym
 from .errors import (ArgumentError, ArgumentIndexError, ArgumentShapeError, CodegenError,
                      FrontendError, GraphIndexError, GraphShapeError, GraphTypeError,
                      JitGraphError, SerializationError)
+from .frontend import jit
 from .serialize import fromjson, load
 from .symbol import (CompiledFunction, Constant, Context, Executor, Group, Symbol, Variable,
                      compile, cpu, gpu)
@@ -20,7 +21,7 @@ from .symbol import (CompiledFunction, Constant, Context, Executor, Group, Symbo
 __version__ = "0.1.0"
 
 __all__ = [
-    "sym", "Variable", "Constant", "Group", "Symbol", "compile", "cpu", "gpu", "Context",
+    "sym", "jit", "Variable", "Constant", "Group", "Symbol", "compile", "cpu", "gpu", "Context",
     "Executor", "CompiledFunction", "load", "fromjson", "JitGraphError", "FrontendError",
     "GraphTypeError", "GraphShapeError", "GraphIndexError", "ArgumentError", "ArgumentShapeError",
     "ArgumentIndexError", "SerializationError", "CodegenError", "__version__",

@@ -1,0 +1,234 @@
+"""`jg.jit`: the decorator, the per-signature cache and the call path.
+
+A call binds its arguments, computes the cache key (arrays: dtype, rank and size-1 axes;
+Python scalars: their type, or their value when static; other Python values: their value),
+and runs the cached specialization; only a new key translates and compiles.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import types
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .. import runtime
+from ..errors import ArgumentError
+from ..ir import dtypes
+from ..ir.printer import format_graph
+from .specialize import Specialization, specialize
+from .translate import NeedStatic
+from .values import JIT_TYPES
+
+_SCALARS = (bool, int, float)
+_STATIC_TYPES = (str, tuple, np.dtype, type, type(None))
+_DTYPES = frozenset(dtypes.SUPPORTED)
+
+
+@dataclass
+class InspectReport:
+    """What `f.inspect(*args)` shows: the typed graph and the generated source."""
+
+    function: str
+    graph: str
+    source: str
+
+    def __str__(self) -> str:
+        return (f"== {self.function}: graph ==\n{self.graph}\n\n"
+                f"== {self.function}: generated source ==\n{self.source}")
+
+
+class JitFunction:
+    """A NumPy function compiled per argument signature. Call it like the original."""
+
+    def __init__(self, fn: Callable, static_argnames: Iterable[str] = (), backend: str = "numba"):
+        if not isinstance(fn, types.FunctionType):
+            raise ArgumentError(f"jg.jit needs a Python function, got {type(fn).__name__}")
+        if backend not in runtime.BACKENDS:
+            raise ArgumentError(f"unknown backend {backend!r}; choose one of {runtime.BACKENDS}")
+        functools.update_wrapper(self, fn)
+        self.python_function = fn
+        self.backend = backend
+        self._signature = inspect.signature(fn)
+        self._names = list(self._signature.parameters)
+        static = {static_argnames} if isinstance(static_argnames, str) else set(static_argnames)
+        unknown = static - set(self._names)
+        if unknown:
+            raise ArgumentError(f"static_argnames {sorted(unknown)} are not parameters of "
+                                f"{fn.__qualname__}{self._signature}")
+        self._static = {self._names.index(n) for n in static}
+        self._cache: dict[tuple, Specialization] = {}
+        self._simple = all(p.kind == p.POSITIONAL_OR_KEYWORD
+                           for p in self._signature.parameters.values())
+
+    # -- calling -------------------------------------------------------------------------------
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        values = self._bind(args, kwargs)
+        key = self._key(values)
+        spec = self._cache.get(key)
+        if spec is None:
+            spec, key = self._compile(values, key)
+        if spec.written:
+            spec = self._for_aliasing(spec, key, values)
+        return spec.call(values)
+
+    def _bind(self, args: tuple, kwargs: dict) -> list:
+        if not kwargs and len(args) == len(self._names) and self._simple:
+            return list(args)
+        try:
+            bound = self._signature.bind(*args, **kwargs)
+        except TypeError as error:
+            raise ArgumentError(f"{self.__qualname__}{self._signature}: {error}") from None
+        bound.apply_defaults()
+        if any(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+               for p in self._signature.parameters.values()):
+            return list(bound.arguments.values())
+        return [bound.arguments[name] for name in self._names]
+
+    def _key(self, values: list) -> tuple:
+        """The cache key; converts array-like arguments to arrays in `values` in place."""
+        key = []
+        for i, value in enumerate(values):
+            kind = type(value)
+            if i in self._static or (kind not in _SCALARS and isinstance(value, _STATIC_TYPES)):
+                key.append(("static", kind, self._hashable(i, value)))
+            elif kind is np.ndarray and value.dtype in _DTYPES:
+                key.append((value.dtype, tuple(s == 1 for s in value.shape)))
+            elif kind in _SCALARS:
+                key.append(kind)
+            else:
+                values[i] = value = runtime.as_array(value, self._names[i])
+                key.append((value.dtype, tuple(s == 1 for s in value.shape)))
+        return tuple(key)
+
+    def _hashable(self, i: int, value: Any) -> Any:
+        try:
+            hash(value)
+        except TypeError:
+            raise ArgumentError(
+                f"argument {self._names[i]!r} is a {type(value).__name__} that cannot be a "
+                "compile-time value (it must be hashable); tuples of arrays are not supported as "
+                "arguments yet: pass each array as its own argument") from None
+        return value
+
+    def _compile(self, values: list, key: tuple, aliases: dict[int, int] | None = None):
+        """Translate and build the specialization for `key`; learn which scalar arguments must
+        be compile-time values (used as shapes, indices or loop bounds) on the way."""
+        while True:
+            kinds = [_kind(k) for k in key]
+            for i, kind in enumerate(kinds):
+                if kind == "scalar":
+                    _check_scalar(self._names[i], values[i])
+            try:
+                spec = specialize(self.python_function, self._names, values, kinds,
+                                  aliases or {}, self.backend)
+            except NeedStatic as need:
+                self._static |= {self._names.index(n) for n in need.names}
+                key = self._key(values)
+                cached = self._cache.get(key)
+                if cached is not None and aliases is None:
+                    return cached, key
+                continue
+            if aliases:
+                key = key + (("aliases", tuple(aliases.items())),)
+            self._cache[key] = spec
+            return spec, key
+
+    def _for_aliasing(self, spec: Specialization, key: tuple, values: list) -> Specialization:
+        """Arguments sharing memory with an argument the function writes: identical arrays are
+        one object in the graph (its own specialization); partial overlaps are refused."""
+        aliases = _aliases(values, spec.written, self._names)
+        if not aliases:
+            return spec
+        full_key = key + (("aliases", tuple(aliases.items())),)
+        cached = self._cache.get(full_key)
+        if cached is None:
+            cached, _ = self._compile(values, key, aliases)
+        return cached
+
+    # -- inspection ----------------------------------------------------------------------------
+
+    def specialization(self, *args: Any, **kwargs: Any) -> Specialization:
+        """The specialization these arguments select (translated and compiled on first use)."""
+        values = self._bind(args, kwargs)
+        key = self._key(values)
+        spec = self._cache.get(key)
+        if spec is None:
+            spec, _ = self._compile(values, key)
+        return spec
+
+    def graph(self, *args: Any, **kwargs: Any) -> str:
+        """The typed graph of these arguments' specialization, as text."""
+        exe = self.specialization(*args, **kwargs).executable
+        if exe is None:
+            return f"def {self.__name__}() -> ():\n  return"
+        return format_graph(exe.graph, name=self.__name__)
+
+    def source(self, *args: Any, **kwargs: Any) -> str:
+        """The generated code of these arguments' specialization."""
+        exe = self.specialization(*args, **kwargs).executable
+        return "# nothing to compute\n" if exe is None else exe.source
+
+    def inspect(self, *args: Any, **kwargs: Any) -> InspectReport:
+        return InspectReport(self.__name__, self.graph(*args, **kwargs),
+                             self.source(*args, **kwargs))
+
+    def __repr__(self) -> str:
+        return f"<jitgraph.jit {self.__qualname__} backend={self.backend!r}>"
+
+
+JIT_TYPES.append(JitFunction)
+
+
+def _kind(key_item: Any) -> str:
+    if isinstance(key_item, tuple) and key_item[0] == "static":
+        return "static"
+    return "scalar" if key_item in _SCALARS else "array"
+
+
+def _check_scalar(name: str, value: Any) -> None:
+    if type(value) is int and not -2**63 <= value < 2**63:
+        raise ArgumentError(f"argument {name!r}: Python int {value} does not fit in int64")
+
+
+def _aliases(values: list, written: frozenset[int], names: list[str]) -> dict[int, int]:
+    arrays = [(i, v) for i, v in enumerate(values) if type(v) is np.ndarray]
+    aliases: dict[int, int] = {}
+    for n, (j, b) in enumerate(arrays):
+        for i, a in arrays[:n]:
+            if i not in written and j not in written and i not in aliases:
+                continue
+            if not np.may_share_memory(a, b):
+                continue
+            if _same_layout(a, b):
+                aliases[j] = aliases.get(i, i)
+                break
+            raise ArgumentError(
+                f"arguments {names[i]!r} (shape {a.shape}) and {names[j]!r} (shape {b.shape}) "
+                "share memory without being the same array, and the function writes into one "
+                "of them; pass a copy of one of them")
+    return aliases
+
+
+def _same_layout(a: np.ndarray, b: np.ndarray) -> bool:
+    return (a.__array_interface__["data"][0] == b.__array_interface__["data"][0]
+            and a.shape == b.shape and a.strides == b.strides and a.dtype == b.dtype)
+
+
+def jit(fn: Callable | None = None, *, static_argnames: Iterable[str] = (),
+        backend: str = "numba") -> Any:
+    """Compile a NumPy function: `jg.jit(f)`, `@jg.jit`, `@jg.jit(static_argnames=, backend=)`.
+
+    Arguments: arrays (specialized on dtype, rank and size-1 axes), Python scalars (runtime
+    values, unless named in `static_argnames` or used as a shape, index or loop bound: then
+    compile-time values), and hashable Python values (compile-time). Backends: "numba",
+    "python" (the generated code without Numba) and "reference" (the NumPy interpreter).
+    """
+    if fn is None:
+        return lambda f: JitFunction(f, static_argnames, backend)
+    return JitFunction(fn, static_argnames, backend)

@@ -1,0 +1,152 @@
+"""One specialization of a jitted function: arguments of one signature -> a graph, its
+executable, and the plan of the call (which arguments run, which are written back, how the
+return value is rebuilt from the graph's outputs).
+"""
+
+from __future__ import annotations
+
+import types
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .. import runtime
+from ..ir import build
+from ..ir import dims as D
+from ..ir.node import Graph, Node
+from .errors import Problem, raise_problems
+from .source import function_source
+from .translate import Translator, Unsupported, UserRaise
+from .values import ArrayObject
+
+Rebuild = Callable[[tuple, list], Any]   # (graph outputs, call values) -> return value
+
+
+@dataclass
+class Specialization:
+    """A compiled specialization: `call(values)` runs it on bound, converted argument values."""
+
+    executable: runtime.Executable | None
+    runtime_params: tuple[int, ...]          # parameters passed to the executable, in order
+    scalar_params: tuple[int, ...]           # those of them that are Python scalars
+    writebacks: tuple[tuple[int, int], ...]  # (parameter, output) copied back after the run
+    rebuild: Rebuild
+    written: frozenset[int]                  # parameters whose arrays the function writes
+
+    def call(self, values: list) -> Any:
+        outputs: tuple = ()
+        if self.executable is not None:
+            args = list(values[i] for i in self.runtime_params)
+            if self.executable.backend != "reference":
+                for i in self.scalar_params:
+                    args[i] = np.asarray(args[i])
+            outputs = self.executable.run(*args)
+        for param, out in self.writebacks:
+            np.copyto(values[param], outputs[out])
+        return self.rebuild(outputs, values)
+
+
+def specialize(fn: types.FunctionType, names: list[str], values: list, kinds: list[str],
+               aliases: dict[int, int], backend: str) -> Specialization:
+    """Translate `fn` for arguments `values` of `kinds` ('array', 'scalar', 'static');
+    `aliases` maps a parameter to an earlier one holding the same array."""
+    source = function_source(fn)
+    env, args, weak, objects = _arguments(names, values, kinds, aliases)
+    translator = Translator(weak)
+    try:
+        result = translator.run(source, env)
+    except UserRaise as error:
+        raise error.error from None
+    problems = list(translator.problems)
+    outputs: list[Node] = []
+    rebuild = None
+    if not problems:
+        try:
+            rebuild = _template(result, outputs)
+        except Unsupported as error:
+            problems.append(Problem(source.location(source.tree), error.message, error.hint))
+    if problems:
+        raise_problems(source.name, problems, _describe_arguments(names, values, kinds))
+    writebacks, written = [], set()
+    for param, obj in objects.items():
+        if obj.value is not args[param]:
+            written.add(param)
+            writebacks.append((param, len(outputs)))
+            outputs.append(obj.value)
+    runtime_params = tuple(sorted(args))
+    scalars = tuple(k for k, p in enumerate(runtime_params) if kinds[p] == "scalar")
+    executable = None
+    if outputs:
+        graph = Graph(tuple(outputs), tuple(args[p] for p in runtime_params),
+                      tuple(f"out{i}" for i in range(len(outputs))), translator.locations)
+        executable = runtime.build(graph, backend, label=fn.__name__)
+    return Specialization(executable, runtime_params, scalars, tuple(writebacks), rebuild,
+                          frozenset(written))
+
+
+def _arguments(names, values, kinds, aliases):
+    """Graph arguments and the names they are bound to: arrays get an identity (aliased
+    parameters share one), Python scalars are weak runtime scalars, static values stay Python."""
+    env: dict[str, Any] = {}
+    args: dict[int, Node] = {}
+    weak: dict[Node, str] = {}
+    objects: dict[int, ArrayObject] = {}
+    for i, (name, value, kind) in enumerate(zip(names, values, kinds)):
+        if kind == "static":
+            env[name] = value
+            continue
+        index = len(args)
+        if kind == "scalar":
+            dtype = np.asarray(value).dtype
+            args[i] = env[name] = build.argument(name, index, dtype, (), weak=True)
+            weak[args[i]] = name
+            continue
+        pattern = tuple(1 if s == 1 else None for s in value.shape)
+        args[i] = build.argument(name, index, value.dtype, pattern)
+        if i in aliases:
+            env[name] = objects[aliases[i]]
+        else:
+            env[name] = objects[i] = ArrayObject(args[i], origin=i)
+    return env, args, weak, objects
+
+
+def _template(value: Any, outputs: list[Node]) -> Rebuild:
+    """How to rebuild the return value from the outputs; appends the nodes it needs."""
+    if isinstance(value, ArrayObject):
+        if value.base is None and value.origin is not None:
+            param = value.origin
+            return lambda outs, vals: vals[param]   # the caller's own array, as NumPy returns it
+        return _output(value.read(), outputs, lambda a: a)
+    if isinstance(value, Node):
+        convert = (lambda a: a.item()) if value.weak else (lambda a: a[()])
+        return _output(value, outputs, convert)
+    if isinstance(value, D.DimExpr):
+        return _output(build.size(value), outputs, lambda a: int(a))
+    if isinstance(value, (tuple, list)):
+        parts = [_template(v, outputs) for v in value]
+        kind = type(value)
+        return lambda outs, vals: kind(part(outs, vals) for part in parts)
+    if value is None or isinstance(value, (bool, int, float, str, np.generic, np.dtype)):
+        return lambda outs, vals: value
+    raise Unsupported(f"returning {type(value).__name__} values is not supported",
+                      "return arrays, numbers or tuples of them")
+
+
+def _output(node: Node, outputs: list[Node], convert: Callable) -> Rebuild:
+    index = len(outputs)
+    outputs.append(node)
+    if convert is not None and node.ndim == 0:
+        return lambda outs, vals: convert(outs[index])
+    return lambda outs, vals: outs[index]
+
+
+def _describe_arguments(names: list[str], values: list, kinds: list[str]) -> str:
+    parts = []
+    for name, value, kind in zip(names, values, kinds):
+        if kind == "array":
+            parts.append(f"{name}: {value.dtype} array of shape {value.shape}")
+        else:
+            parts.append(f"{name}={value!r}")
+    return ", ".join(parts)

@@ -1,0 +1,275 @@
+"""`jg.jit`: the corpus of plain NumPy functions compiled unmodified and compared with NumPy
+(values, dtypes, shapes, and side effects on the arguments), plus cache, aliasing and inspection.
+
+Fast tests use the "reference" and "python" backends; `@pytest.mark.numba` tests compile the
+whole corpus with Numba.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+import pytest
+from corpus.cases import CASES
+
+import jitgraph as jg
+
+TOLERANCE = {np.dtype(np.float32): (2e-5, 1e-6), np.dtype(np.float64): (1e-11, 1e-13)}
+
+ZERO_D_GAP = ("numba codegen: 0-d arrays (scalar arguments, reduction results) read inside "
+              "prange (`a[()]`) do not compile")
+# Features the corpus needs that other stages do not have yet: (backend, message part, reason).
+KNOWN_GAPS = [
+    ("python", "setitem", "codegen: no loop nest for setitem (in-place updates) yet"),
+    ("numba", "setitem", "codegen: no loop nest for setitem (in-place updates) yet"),
+    ("reference", "the IR inferred", "reference interpreter: weak intermediate scalars (e.g. "
+     "`1 - rate` with a Python-scalar argument) evaluate to strong NumPy scalars"),
+    ("numba", "getitem(float64, Tuple())", ZERO_D_GAP),
+    ("numba", "getitem(int64, Tuple())", ZERO_D_GAP),
+    ("numba", "getitem(bool, Tuple())", ZERO_D_GAP),
+]
+
+
+def copies(args: tuple) -> list:
+    return [a.copy() if isinstance(a, np.ndarray) else a for a in args]
+
+
+def assert_same(result, expected, where: str = "result") -> None:
+    """Same structure, Python/NumPy type, dtype and shape; values within the dtype's tolerance."""
+    assert type(result) is type(expected), f"{where}: {type(result)} vs {type(expected)}"
+    if isinstance(expected, (tuple, list)):
+        assert len(result) == len(expected), where
+        for i, (r, e) in enumerate(zip(result, expected)):
+            assert_same(r, e, f"{where}[{i}]")
+    elif isinstance(expected, (np.ndarray, np.generic)):
+        assert result.dtype == expected.dtype, f"{where}: dtype {result.dtype} vs {expected.dtype}"
+        assert np.shape(result) == np.shape(expected), where
+        rtol, atol = TOLERANCE.get(expected.dtype, (0, 0))
+        np.testing.assert_allclose(result, expected, rtol=rtol, atol=atol, err_msg=where)
+    elif isinstance(expected, numbers.Number):
+        assert result == pytest.approx(expected, rel=1e-12), where
+    else:
+        assert result == expected, where
+
+
+def run_case(case, backend: str) -> None:
+    args = case.make(np.random.default_rng(0))
+    numpy_args, jit_args = copies(args), copies(args)
+    expected = case.fn(*numpy_args)
+    compiled = jg.jit(case.fn, backend=backend, **case.options)
+    try:
+        result = compiled(*jit_args)
+    except Exception as error:  # a known missing feature of another stage: skip, naming it
+        for gap_backend, text, reason in KNOWN_GAPS:
+            if gap_backend == backend and text in str(error) and not isinstance(
+                    error, jg.FrontendError):
+                pytest.skip(reason)
+        raise
+    assert_same(result, expected)
+    for i, (original, mine, theirs) in enumerate(zip(args, jit_args, numpy_args)):
+        if isinstance(original, np.ndarray):
+            assert_same(mine, theirs, f"argument {i} after the call")
+            if np.array_equal(theirs, original):
+                assert mine.tobytes() == original.tobytes(), f"argument {i} must be untouched"
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
+def test_corpus_reference(case):
+    run_case(case, "reference")
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
+def test_corpus_python(case):
+    run_case(case, "python")
+
+
+@pytest.mark.numba
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
+def test_corpus_numba(case):
+    run_case(case, "numba")
+
+
+def test_corpus_size():
+    assert len(CASES) >= 40
+
+
+# ---------------------------------------------------------------------------------------------
+# Decorator forms, cache, static arguments
+
+
+def test_decorator_forms():
+    def double(x):
+        return x * 2
+
+    x = np.arange(3.0)
+    assert isinstance(jg.jit(double), jg.frontend.JitFunction)
+    assert jg.jit(backend="python")(double)(x).tolist() == [0.0, 2.0, 4.0]
+    decorated = jg.jit(static_argnames=("n",), backend="reference")(lambda_free_scale)
+    assert decorated(x, n=3).tolist() == [0.0, 3.0, 6.0]
+    assert decorated.__name__ == "lambda_free_scale"
+
+
+def lambda_free_scale(x, n):
+    return x * n
+
+
+def test_new_size_reuses_specialization_new_dtype_does_not():
+    @jg.jit(backend="python")
+    def f(x):
+        return x + 1
+
+    f(np.zeros(3))
+    f(np.zeros(7))
+    assert len(f._cache) == 1
+    f(np.zeros(7, np.float32))
+    assert len(f._cache) == 2
+    f(np.zeros((2, 2)))
+    assert len(f._cache) == 3
+
+
+def test_python_scalars_are_runtime_values_unless_static():
+    @jg.jit(backend="python")
+    def scale(x, s):
+        return x * s
+
+    x = np.ones(3, np.float32)
+    assert scale(x, 2.0).dtype == np.float32  # weak, as in NumPy
+    assert scale(x, 3.0)[0] == 3.0
+    assert len(scale._cache) == 1
+    assert "s: weak f64[]" in scale.graph(x, 2.0)
+
+    static = jg.jit(scale.python_function, static_argnames="s", backend="python")
+    static(x, 2.0)
+    static(x, 3.0)
+    assert len(static._cache) == 2
+
+
+def test_scalar_used_as_shape_becomes_static():
+    @jg.jit(backend="reference")
+    def head(x, n):
+        out = np.zeros(n)
+        out[:] = x[:n] * 2
+        return out
+
+    x = np.arange(6.0)
+    np.testing.assert_array_equal(head(x, 3), [0.0, 2.0, 4.0])
+    np.testing.assert_array_equal(head(x, 2), [0.0, 2.0])
+    assert len(head._cache) == 2
+
+
+def test_scalar_range_bound_becomes_static():
+    @jg.jit(backend="python")
+    def repeat(x, times):
+        for _ in range(times):
+            x = x * 2
+        return x
+
+    assert repeat(np.ones(2), 3).tolist() == [8.0, 8.0]
+    assert repeat(np.ones(2), 1).tolist() == [2.0, 2.0]
+
+
+# ---------------------------------------------------------------------------------------------
+# Returns, identity, aliasing
+
+
+def test_zero_d_results_match_numpy_types():
+    @jg.jit(backend="python")
+    def f(x, k):
+        return x.sum(), x.shape[0], k * 2, float(x.max())
+
+    x = np.arange(4, dtype=np.int32)
+    result = f(x, 3)
+    expected = (x.sum(), 4, 6, float(x.max()))
+    assert_same(result, expected)
+
+
+def test_returned_argument_is_the_callers_array():
+    @jg.jit(backend="python")
+    def f(x):
+        x *= 2
+        return x
+
+    x = np.arange(3.0)
+    assert f(x) is x
+    assert x.tolist() == [0.0, 2.0, 4.0]
+
+
+def test_unwritten_arguments_are_untouched_and_read_only_inputs_work():
+    @jg.jit(backend="python")
+    def f(x, y):
+        return x + y
+
+    x = np.arange(3.0)
+    x.setflags(write=False)
+    assert f(x, x).tolist() == [0.0, 2.0, 4.0]
+
+
+def test_same_array_twice_is_one_object():
+    def f(a, b):
+        a += 1
+        return b * 10
+
+    expected_a = np.arange(3.0)
+    expected = f(expected_a, expected_a)
+    compiled = jg.jit(f, backend="reference")
+    a = np.arange(3.0)
+    np.testing.assert_array_equal(compiled(a, a), expected)
+    np.testing.assert_array_equal(a, expected_a)
+    b, c = np.arange(3.0), np.arange(3.0)
+    np.testing.assert_array_equal(compiled(b, c), np.arange(3.0) * 10)
+
+
+def test_partially_overlapping_written_arguments_are_refused():
+    @jg.jit(backend="reference")
+    def f(a, b):
+        a += b
+
+    x = np.arange(5.0)
+    with pytest.raises(jg.ArgumentError, match="'a'.*'b'.*share memory"):
+        f(x[1:], x[:-1])
+
+
+def test_runtime_if_merges_mutations():
+    def f(x, t):
+        if t > 0:
+            x[0] = 100.0
+        else:
+            x[1] = -100.0
+        return x.sum()
+
+    compiled = jg.jit(f, backend="reference")
+    for t in (1.0, -1.0):
+        a, b = np.arange(3.0), np.arange(3.0)
+        assert compiled(a, t) == f(b, t)
+        np.testing.assert_array_equal(a, b)
+
+
+# ---------------------------------------------------------------------------------------------
+# Inspection
+
+
+def test_graph_source_and_inspect():
+    @jg.jit(backend="python")
+    def f(x):
+        return np.exp(x) + 1
+
+    x = np.ones(3, np.float32)
+    text = f.graph(x)
+    assert text.splitlines()[0] == "def f(x: f32[x.0]) -> (f32[x.0]):"
+    assert "exp x" in text
+    assert "def " in f.source(x)
+    report = f.inspect(x)
+    assert report.graph == text and report.source == f.source(x)
+    assert "generated source" in str(report)
+
+
+def test_graph_records_user_locations():
+    @jg.jit(backend="python")
+    def f(x):
+        return np.exp(x)
+
+    graph = f.specialization(np.ones(2)).executable.graph
+    locations = [str(loc) for loc in graph.locations.values()]
+    assert any(loc.endswith(".py:" + str(f.python_function.__code__.co_firstlineno + 2) + ":16")
+               for loc in locations), locations
