@@ -76,6 +76,10 @@ def _evaluate_node(node: Node, values: list[Any], shapes: list) -> Any:
         return np.reshape(values[0], tuple(D.evaluate(d, shapes) for d in node.attr("shape")))
     if op is Op.CONCAT:
         return np.concatenate(values, axis=node.attr("axis"))
+    if op is Op.SETITEM:
+        result = np.array(values[0], copy=True)
+        result[_getitem_key(node.attr("items"))] = values[1]
+        return result
     raise CodegenError(f"reference interpreter: no rule for {op.value}")
 
 

@@ -168,10 +168,12 @@ class KernelBuilder:
         return name
 
     def assign(self, target: str | None, node: Node, idx: Index, expr: str) -> None:
-        if target is None:
+        if target is None or not idx:
             local = self.fresh("s")
             self.out.line(f"{local} = {expr}")
-            self.scalars[node] = local
+            self.scalars[node] = local  # later nests read the local (see hold_0d_arguments)
+            if target is not None:
+                self.out.line(f"{target}[()] = {local}")
         else:
             self.out.line(f"{target}[{', '.join(idx) if idx else '()'}] = {expr}")
 
@@ -205,11 +207,13 @@ class KernelBuilder:
             raise CodegenError(f"no loop nest for {root.op.value}")
 
     def emit_elementwise(self, root: Node, members: set[Node]) -> None:
-        target = self.store_target(root)
         with ExitStack() as stack:
             idx = self.loops(stack, list(root.shape))
             body: list[str] = []
             expr = self.value(root, idx, members, body, {})
+            # The target is registered only now: a root that is read, not computed (a constant
+            # or a view of one, as zeros((2, 3))), would otherwise read its own output.
+            target = self.store_target(root)
             self.out.extend(body)
             self.assign(target, root, idx, expr)
 
@@ -384,6 +388,15 @@ class KernelBuilder:
 
     # -- the kernel ----------------------------------------------------------------------------
 
+    def hold_0d_arguments(self, graph) -> None:
+        """Read 0-d arguments into locals once: inside a prange body Numba's parfor lowering
+        passes a 0-d array to the gufunc as a scalar, where `a[()]` does not type."""
+        for arg in graph.args:
+            if arg.ndim == 0:
+                local = self.fresh("s")
+                self.out.line(f"{local} = {self.arrays[arg]}[()]")
+                self.scalars[arg] = local
+
     def build(self) -> Kernel:
         graph = self.plan.graph
         for i, arg in enumerate(graph.args):
@@ -391,6 +404,7 @@ class KernelBuilder:
             self.arrays[arg] = name
         body_start = len(self.out.lines)
         self.out.depth = 1
+        self.hold_0d_arguments(graph)
         for group in self.plan.groups:
             self.emit_group(group)
         self.out.line("return 0")

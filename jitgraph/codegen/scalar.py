@@ -73,21 +73,24 @@ def _weak_or_dtype(node: Node) -> object:
     return node.dtype
 
 
+# On ties NumPy's maximum / minimum return the second operand (x86 max/min semantics), which
+# decides the sign of maximum(-0.0, 0.0); a NaN in either operand propagates.
 def _maximum(a: str, b: str, dt: np.dtype) -> str:
     if dt.kind == "f":
-        return f"({a} if ({a} >= {b} or {a} != {a}) else {b})"
-    return f"({a} if {a} >= {b} else {b})"
+        return f"({a} if ({a} > {b} or {a} != {a}) else {b})"
+    return f"({a} if {a} > {b} else {b})"
 
 
 def _minimum(a: str, b: str, dt: np.dtype) -> str:
     if dt.kind == "f":
-        return f"({a} if ({a} <= {b} or {a} != {a}) else {b})"
-    return f"({a} if {a} <= {b} else {b})"
+        return f"({a} if ({a} < {b} or {a} != {a}) else {b})"
+    return f"({a} if {a} < {b} else {b})"
 
 
 def _sign(a: str, dt: np.dtype) -> str:
     if dt.kind == "f":
-        return f"(1.0 if {a} > 0 else (-1.0 if {a} < 0 else {a}))"
+        # sign(-0.0) is +0.0 in NumPy; NaN stays NaN.
+        return f"(1.0 if {a} > 0 else (-1.0 if {a} < 0 else ({a} if {a} != {a} else 0.0)))"
     return f"(1 if {a} > 0 else (-1 if {a} < 0 else 0))"
 
 
@@ -155,13 +158,24 @@ def render_op(node: Node, operands: list[tuple[str, Node]]) -> str:
     dt = loop_dtype(node)
     targets = [np.dtype(bool), node.dtype, node.dtype] if node.op is Op.WHERE else [dt] * len(operands)
     args = [operand(expr, n, target) for (expr, n), target in zip(operands, targets)]
-    expr = RENDER[node.op](*args, dt)
+    if node.op is Op.POW and dt.kind == "f" and operands[1][1].ndim == 0:
+        expr = _scalar_power(args[0], args[1], operands[1][1])
+    else:
+        expr = RENDER[node.op](*args, dt)
     if node.op is Op.WHERE:
         return expr
     if node.dtype.kind == "b":
         # Predicates already yield bool; arithmetic on bools (add is or) yields ints.
         return expr if node.op in PREDICATES else f"({expr} != 0)"
     return f"{np_type(node.dtype)}({expr})"
+
+
+def _scalar_power(a: str, b: str, exponent: Node) -> str:
+    """x ** e for a 0-d float exponent: NumPy's power loop computes sqrt(x) when the exponent is
+    a scalar 0.5, which differs from pow at -inf (nan) and -0.0 (-0.0)."""
+    if exponent.op is Op.CONST:
+        return f"np.sqrt({a})" if exponent.attr("value").array.item() == 0.5 else f"({a} ** {b})"
+    return f"(np.sqrt({a}) if {b} == 0.5 else {a} ** {b})"
 
 
 def operand(expr: str, node: Node, target: np.dtype) -> str:

@@ -26,12 +26,16 @@ Operand = Any  # a Node, or a Python / NumPy scalar or array that becomes a cons
 # Sources
 
 
-def argument(name: str, index: int, dtype: Any, shape: Sequence[Dim | None]) -> Node:
-    """Argument number `index`. Unknown sizes (None) become symbolic dims named `name.axis`."""
+def argument(name: str, index: int, dtype: Any, shape: Sequence[Dim | None],
+             weak: bool = False) -> Node:
+    """Argument number `index`. Unknown sizes (None) become symbolic dims named `name.axis`.
+    `weak`: a Python scalar passed at run time (0-d; promotes like a literal, NEP 50)."""
     dtype = dtypes.check(dtype, f"argument {name!r}")
     dims = tuple(D.arg_dim(index, axis, name) if d is None else d for axis, d in enumerate(shape))
-    attrs = {"name": name, "index": index, "dtype": dtype, "shape": dims}
-    return Node.make(Op.VAR, (), attrs, dims, dtype)
+    if weak and dims:
+        raise GraphTypeError(f"argument {name!r}: only 0-d arguments can be weakly typed")
+    attrs = {"name": name, "index": index, "dtype": dtype, "shape": dims, "weak": weak}
+    return Node.make(Op.VAR, (), attrs, dims, dtype, weak=weak)
 
 
 def const(value: Any, dtype: Any = None) -> Node:
@@ -168,7 +172,11 @@ def clip(x: Operand, lo: Operand | None, hi: Operand | None) -> Node:
 
 
 def square(x: Operand) -> Node:
+    """np.square: x * x in square's own loop dtype (int8 for bool, where multiply is 'and')."""
     x = as_node(x)
+    dtype = dtypes.probe(np.square, _probe_operands([x]), "square")
+    if x.dtype != dtype and not x.weak:
+        x = cast(x, dtype)
     return elementwise(Op.MUL, x, x)
 
 
@@ -302,6 +310,9 @@ def matmul(a: Operand, b: Operand) -> Node:
 def dot(a: Operand, b: Operand) -> Node:
     a, b = as_node(a), as_node(b)
     if a.ndim == 0 or b.ndim == 0:
+        # np.dot is no ufunc: it converts a Python scalar to an array first, so the scalar is
+        # strong (np.dot(int32 array, 2) is int64), unlike NEP 50's weak operands of `*`.
+        a, b = (cast(n, n.dtype) if n.weak else n for n in (a, b))
         return elementwise(Op.MUL, a, b)
     if a.ndim <= 2 and b.ndim <= 2:
         return matmul(a, b)
@@ -344,6 +355,48 @@ def _static_int(value: Any, what: str) -> int | None:
 def getitem(x: Operand, key: Any) -> Node:
     """Basic indexing: integers, slices (negative starts and steps), None / newaxis, Ellipsis."""
     x = as_node(x)
+    items, shape, checks = index_key(x, key)
+    if all(i == ("slice", None, None, 1) for i in items):
+        return x
+    return Node.make(Op.GETITEM, (x,), {"items": items}, shape, x.dtype,
+                     weak=x.weak, checks=tuple(checks))
+
+
+def setitem(base: Operand, key: Any, value: Operand) -> Node:
+    """`base` with `base[key] = value` (a new value: the functional form of slice assignment).
+    `value` broadcasts to the region and is cast to base's dtype as NumPy's setitem casts."""
+    base, value = as_node(base), as_node(value)
+    items, region, checks = index_key(base, key)
+    if any(item[0] == "new" for item in items):
+        items = tuple(item for item in items if item[0] != "new")
+        region = _region_shape(base, items)
+    value = cast(value, base.dtype) if value.dtype != base.dtype or value.weak else value
+    if value.ndim > len(region):
+        value = _drop_leading_ones(value, len(region))
+    placed = broadcast_to(value, region)
+    return Node.make(Op.SETITEM, (base, placed), {"items": items}, base.shape, base.dtype,
+                     checks=tuple(checks) + placed.checks)
+
+
+def _region_shape(x: Node, items: tuple) -> tuple[Dim, ...]:
+    shape = []
+    for axis, item in enumerate(items):
+        if item[0] == "slice":
+            shape.append(D.sliced(x.shape[axis], *item[1:])[0])
+    return tuple(shape)
+
+
+def _drop_leading_ones(value: Node, ndim: int) -> Node:
+    extra = value.ndim - ndim
+    if any(d != 1 for d in value.shape[:extra]):
+        raise GraphShapeError(f"could not broadcast input array from shape "
+                              f"({D.format_shape(value.shape)}) into a {ndim}-d region")
+    return getitem(value, (0,) * extra)
+
+
+def index_key(x: Node, key: Any) -> tuple[tuple, tuple[Dim, ...], list[Check]]:
+    """Normalize a basic-indexing key against x: (items, result shape, runtime checks). Items are
+    ('slice', start, stop, step), ('int', k) or ('new',), covering every axis of x."""
     key = key if isinstance(key, tuple) else (key,)
     for item in key:
         if not (item is None or item is Ellipsis or isinstance(item, (slice, numbers.Integral))):
@@ -380,6 +433,14 @@ def getitem(x: Operand, key: Any) -> Node:
             if step == 0:
                 raise GraphIndexError("slice step cannot be zero")
             length, _ = D.sliced(n, start, stop, step)
+            if not isinstance(length, int) and D.slice_bound(start, stop, step) <= 1:
+                # x[:, :1], x[:, -1:], x[:, 1:2]: at most one element, so the length is 1 unless
+                # the axis is too short. Known as 1 it broadcasts as NumPy's does (a symbolic
+                # size never does); the check rejects the short axis NumPy would slice empty.
+                bound = D.slice_bound(start, stop, step)
+                checks.append(Check("eq", length, bound, f"slice {start}:{stop}:{step} on axis "
+                                    f"{axis} (jitgraph needs it to have {bound} element(s))"))
+                length = bound
             items.append(("slice", start, stop, step))
             shape.append(length)
         else:
@@ -391,10 +452,7 @@ def getitem(x: Operand, key: Any) -> Node:
                 checks.append(Check("index", k, n, f"index {k} on axis {axis}"))
             items.append(("int", k))
         axis += 1
-    if all(i == ("slice", None, None, 1) for i in items):
-        return x
-    return Node.make(Op.GETITEM, (x,), {"items": tuple(items)}, tuple(shape), x.dtype,
-                     weak=x.weak, checks=tuple(checks))
+    return tuple(items), tuple(shape), checks
 
 
 def expand_dims(x: Operand, axis: Any) -> Node:

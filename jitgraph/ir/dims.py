@@ -119,6 +119,22 @@ def sliced(n: Dim, start: int | None, stop: int | None, step: int) -> tuple[Dim,
     return DimExpr("slicelen", (n, start, stop, step)), DimExpr("slicestart", (n, start, stop, step))
 
 
+def slice_bound(start: int | None, stop: int | None, step: int) -> float:
+    """The most elements `x[start:stop:step]` can have whatever the axis size: finite when start
+    and stop count from the same end (both from 0, or both from the end); else infinity."""
+    def anchor(bound: int | None, is_start: bool) -> tuple[str, int]:
+        if bound is not None:
+            return ("end", bound) if bound < 0 else ("zero", bound)
+        if step > 0:
+            return ("zero", 0) if is_start else ("end", 0)
+        return ("end", -1) if is_start else ("zero", -1)
+
+    (a_end, a), (b_end, b) = anchor(start, True), anchor(stop, False)
+    if a_end != b_end:
+        return float("inf")
+    return max(0, -((a - b) // step) if step > 0 else -((b - a) // -step))
+
+
 def leaves(d: Dim) -> list[DimExpr]:
     """Every argument size (`arg` expression) that `d` depends on."""
     if isinstance(d, int) or d is None:
