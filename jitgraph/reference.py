@@ -94,7 +94,9 @@ def evaluate(graph: Graph, arrays: list[np.ndarray]) -> list[np.ndarray]:
         warnings.simplefilter("ignore")
         for node in graph.nodes():
             if node not in env:
-                env[node] = _evaluate_node(node, [env[i] for i in node.inputs], shapes)
+                value = _evaluate_node(node, [env[i] for i in node.inputs], shapes)
+                # A weak value stays a Python scalar, so it keeps promoting weakly (NEP 50).
+                env[node] = np.asarray(value).item() if node.weak and node.ndim == 0 else value
     results = []
     for node in graph.outputs:
         value = np.array(env[node], copy=True)

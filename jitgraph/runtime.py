@@ -133,7 +133,11 @@ def _guard_threading(entry: Callable[..., tuple], timings: dict[str, float]) -> 
         timings.setdefault("numba compile + first run", time.perf_counter() - start)
         import numba
 
-        if numba.threading_layer() == "workqueue" and _SERIAL_LOCK is None:
+        try:
+            layer = numba.threading_layer()
+        except ValueError:  # no parallel region has run yet: ask again on the next call
+            return result
+        if layer == "workqueue" and _SERIAL_LOCK is None:
             _SERIAL_LOCK = threading.Lock()
         return result
 

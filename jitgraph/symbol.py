@@ -303,7 +303,11 @@ class Symbol:
     def __rfloordiv__(self, o): return _apply("floor_divide", [o, self])
     def __mod__(self, o): return _apply("remainder", [self, o])
     def __rmod__(self, o): return _apply("remainder", [o, self])
-    def __pow__(self, o): return _apply("power", [self, o])
+    def __pow__(self, o):
+        # NumPy's `a ** 2` operator computes square (so bool ** 2 is int8, as np.square).
+        if type(o) is int and o == 2:
+            return _apply("square", [self])
+        return _apply("power", [self, o])
     def __rpow__(self, o): return _apply("power", [o, self])
     def __matmul__(self, o): return _apply("matmul", [self, o])
     def __rmatmul__(self, o): return _apply("matmul", [o, self])

@@ -17,17 +17,10 @@ import jitgraph as jg
 
 TOLERANCE = {np.dtype(np.float32): (2e-5, 1e-6), np.dtype(np.float64): (1e-11, 1e-13)}
 
-ZERO_D_GAP = ("numba codegen: 0-d arrays (scalar arguments, reduction results) read inside "
-              "prange (`a[()]`) do not compile")
 # Features the corpus needs that other stages do not have yet: (backend, message part, reason).
 KNOWN_GAPS = [
     ("python", "setitem", "codegen: no loop nest for setitem (in-place updates) yet"),
     ("numba", "setitem", "codegen: no loop nest for setitem (in-place updates) yet"),
-    ("reference", "the IR inferred", "reference interpreter: weak intermediate scalars (e.g. "
-     "`1 - rate` with a Python-scalar argument) evaluate to strong NumPy scalars"),
-    ("numba", "getitem(float64, Tuple())", ZERO_D_GAP),
-    ("numba", "getitem(int64, Tuple())", ZERO_D_GAP),
-    ("numba", "getitem(bool, Tuple())", ZERO_D_GAP),
 ]
 
 

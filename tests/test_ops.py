@@ -381,8 +381,6 @@ def test_max_of_empty_raises(backend: str) -> None:
 
 
 @pytest.mark.numba
-@pytest.mark.xfail(strict=True, reason="runtime._guard_threading calls numba.threading_layer(), "
-                   "which raises ValueError before any parallel loop has run")
 def test_0d_kernel_first_in_process() -> None:
     """A process whose first compiled kernel has no parallel loop (0-d arguments only)."""
     code = ("import numpy as np, jitgraph as jg; x = jg.Variable('x'); "

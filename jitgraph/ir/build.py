@@ -515,8 +515,9 @@ def broadcast_to(x: Operand, shape: Any) -> Node:
         checks.append(Check("eq", src, dst, "broadcast_to"))
     if target == x.shape:
         return x
-    return Node.make(Op.BROADCAST, (x,), {"shape": target}, target, x.dtype, weak=x.weak,
-                     checks=tuple(checks))
+    # Only a 0-d value can be weak: broadcasting a Python scalar makes an ordinary array.
+    return Node.make(Op.BROADCAST, (x,), {"shape": target}, target, x.dtype,
+                     weak=x.weak and not target, checks=tuple(checks))
 
 
 def reshape(x: Operand, shape: Any) -> Node:

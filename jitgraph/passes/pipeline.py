@@ -1,9 +1,15 @@
-"""The optimization pipeline, in order. Each pass is pure: Graph -> Graph; the last one turns
-the graph into a Plan (groups of nodes that become loop nests)."""
+"""The optimization pipeline, in order. Each pass is pure: Graph -> Graph; partitioning turns
+the graph into a Plan (groups of nodes that become loop nests) and plan passes refine it.
+
+Any pass can be switched off for a block of code with `disabled("simplify", ...)`: the test
+harness bisects a wrong result to the first pass whose removal fixes it.
+"""
 
 from __future__ import annotations
 
-from typing import Callable
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Callable, Iterator
 
 from ..ir.node import Graph
 from .fold import fold_constants
@@ -21,12 +27,45 @@ PASSES: list[tuple[str, Callable[[Graph], Graph]]] = [
     ("simplify", simplify),
 ]
 
+# Plan -> Plan passes, after partitioning.
+PLAN_PASSES: list[tuple[str, Callable[[Plan], Plan]]] = []
+
+_DISABLED: ContextVar[frozenset[str]] = ContextVar("jitgraph_disabled_passes", default=frozenset())
+
+
+def pass_names() -> list[str]:
+    """Every pass that can be disabled, in pipeline order, each name once."""
+    names = [name for name, _ in PASSES] + [name for name, _ in PLAN_PASSES]
+    return list(dict.fromkeys(names))
+
+
+@contextmanager
+def disabled(*names: str) -> Iterator[None]:
+    """Compile without the named passes inside this block (for debugging and bisection)."""
+    unknown = set(names) - set(pass_names())
+    if unknown:
+        raise ValueError(f"unknown pass {sorted(unknown)}; passes are {pass_names()}")
+    token = _DISABLED.set(_DISABLED.get() | frozenset(names))
+    try:
+        yield
+    finally:
+        _DISABLED.reset(token)
+
+
+def is_enabled(name: str) -> bool:
+    return name not in _DISABLED.get()
+
 
 def optimize(graph: Graph) -> Graph:
-    for _, run in PASSES:
-        graph = run(graph)
+    for name, run in PASSES:
+        if is_enabled(name):
+            graph = run(graph)
     return graph
 
 
 def plan(graph: Graph) -> Plan:
-    return partition(optimize(graph))
+    result = partition(optimize(graph))
+    for name, run in PLAN_PASSES:
+        if is_enabled(name):
+            result = run(result)
+    return result

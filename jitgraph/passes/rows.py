@@ -1,0 +1,179 @@
+"""Row fusion: consecutive loop nests over the same outer axes become one parallel loop.
+
+Row softmax is four nests after partitioning (max, exp, sum, divide), each a pass over memory.
+They share their outer axis (rows), and each reads what the earlier ones produced *at the same
+row*, so one `prange` over rows can run all four as inner loops: the row's max and sum live in
+registers, and the row's exponentials are kept in the output row until the final divide
+rescales them in place. The same shape covers logsumexp, row standardization and independent
+reductions over the same rows.
+
+A group can join a row group when
+  - it is elementwise, or a reduction over exactly the trailing (inner) axes;
+  - its iteration space starts with the row group's outer axes (equal up to known equalities);
+  - it reads values produced inside the row group only directly (no view in between) and at
+    the outer index (their leading axes are the outer axes);
+Groups are merged only with their neighbours in execution order, so the result stays convex.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..ir.dims import Dim
+from ..ir.node import Node
+from ..ir.ops import Kind, kind
+from ..ir.shape_env import ShapeEnv
+from .partition import Decline, Group, Plan
+
+
+@dataclass
+class RowGroup:
+    """Loop nests run inside one parallel loop over `outer` (the first `len(outer)` axes)."""
+
+    outer: tuple[Dim, ...]
+    parts: list[Group]
+    row_locals: set[Node] = field(default_factory=set)     # one value per row: in registers
+    stash: dict[Node, Node] = field(default_factory=dict)  # full-row value -> output holding it
+
+    kind = "rows"
+
+    @property
+    def root(self) -> Node:
+        return self.parts[-1].root
+
+    @property
+    def members(self) -> list[Node]:
+        return [m for part in self.parts for m in part.members]
+
+    @property
+    def roots(self) -> list[Node]:
+        return [part.root for part in self.parts]
+
+
+def space(group: Group) -> tuple[Dim, ...]:
+    return group.root.inputs[0].shape if group.kind is Kind.REDUCE else group.root.shape
+
+
+def outer_limit(group: Group) -> int:
+    """How many leading axes of the group's space can be outer (parallel, per-row) axes."""
+    if group.kind is Kind.ELEMWISE:
+        return group.root.ndim
+    if group.kind is Kind.REDUCE:
+        axes = group.root.attr("axes")
+        ndim = group.root.inputs[0].ndim
+        if axes and tuple(axes) == tuple(range(axes[0], ndim)):
+            return axes[0]
+    return 0
+
+
+def _reads(group: Group, produced: set[Node]) -> tuple[list[Node], list[Node]]:
+    """Values of `produced` the group reads (direct reads, reads through a view)."""
+    members = set(group.members)
+    direct, through_view = [], []
+    for member in group.members:
+        for inp in member.inputs:
+            if inp in members:
+                continue
+            base, viewed = inp, False
+            while base not in produced and kind(base.op) is Kind.VIEW:
+                base, viewed = base.inputs[0], True
+            if base in produced:
+                (through_view if viewed or kind(member.op) is Kind.VIEW else direct).append(base)
+    return direct, through_view
+
+
+def _joinable(rows: RowGroup, group: Group, env: ShapeEnv, declined: list[Decline]) -> int:
+    """The outer depth if `group` can join `rows`, else 0."""
+    depth = min(len(rows.outer), outer_limit(group))
+    if depth == 0:
+        return 0
+    if env.shape(space(group)[:depth]) != env.shape(rows.outer[:depth]):
+        return 0
+    produced = set(rows.roots)
+    direct, viewed = _reads(group, produced)
+    if viewed:
+        declined.append(Decline(group.root, "view-between-nests",
+                                "reads a value of the previous loop nest through a view"))
+        return 0
+    for value in direct:
+        if value.ndim != len(space(group)) or env.shape(value.shape[:depth]) != env.shape(rows.outer[:depth]):
+            declined.append(Decline(group.root, "row-mismatch",
+                                    "reads a value of the previous loop nest at another row"))
+            return 0
+    return depth
+
+
+def fuse_rows(plan: Plan) -> Plan:
+    """Merge neighbouring groups of `plan` into row groups (see the module docstring)."""
+    env = ShapeEnv(plan.graph.checks())
+    merged: list[Group | RowGroup] = []
+    current: RowGroup | None = None
+    for group in plan.groups:
+        if current is not None:
+            depth = _joinable(current, group, env, plan.declined)
+            if depth:
+                current.outer = current.outer[:depth]
+                current.parts.append(group)
+                continue
+            merged.append(_finish(current, plan, env))
+            current = None
+        limit = outer_limit(group)
+        if limit:
+            current = RowGroup(tuple(space(group)[:limit]), [group])
+        else:
+            merged.append(group)
+    if current is not None:
+        merged.append(_finish(current, plan, env))
+    return Plan(plan.graph, merged, plan.declined, plan.materialized)
+
+
+def _finish(rows: RowGroup, plan: Plan, env: ShapeEnv) -> Group | RowGroup:
+    if len(rows.parts) == 1:
+        return rows.parts[0]
+    depth = len(rows.outer)
+    inside = set(rows.roots)
+    outputs = set(plan.graph.outputs)
+    read_outside = _read_outside(rows, plan)
+    for part in rows.parts:
+        root = part.root
+        if root in outputs or root in read_outside:
+            continue
+        if all(d == 1 for d in root.shape[depth:]):
+            rows.row_locals.add(root)
+            continue
+        holder = _stash_holder(rows, part, env, outputs)
+        if holder is not None:
+            rows.stash[root] = holder
+    # Only values that must outlive the row loop stay materialized as buffers.
+    plan.materialized.difference_update(rows.row_locals | set(rows.stash))
+    plan.materialized.update(inside - rows.row_locals - set(rows.stash))
+    return rows
+
+
+def _read_outside(rows: RowGroup, plan: Plan) -> set[Node]:
+    inside = set(rows.roots)
+    parts = {id(p) for p in rows.parts}
+    result: set[Node] = set()
+    for group in plan.groups:
+        if id(group) in parts:
+            continue
+        direct, viewed = _reads(group, inside)
+        result.update(direct, viewed)
+    return result
+
+
+def _stash_holder(rows: RowGroup, part: Group, env: ShapeEnv, outputs: set[Node]) -> Node | None:
+    """A later output of the row group that can hold `part`'s row until it overwrites it: same
+    dtype and shape, written by an elementwise nest that reads the value at the written index."""
+    value = part.root
+    later = rows.parts[rows.parts.index(part) + 1:]
+    for i, other in enumerate(later):
+        holder = other.root
+        if (holder in outputs and other.kind is Kind.ELEMWISE and holder.dtype == value.dtype
+                and env.shape(holder.shape) == env.shape(value.shape)
+                and value in _reads(other, {value})[0]
+                and all(value not in _reads(g, {value})[0] + _reads(g, {value})[1]
+                        for g in later[i + 1:])
+                and holder not in rows.stash.values()):
+            return holder
+    return None
