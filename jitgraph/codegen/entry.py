@@ -87,6 +87,11 @@ def emit_entry(graph: Graph, kernel: Kernel, name: str = "entry") -> tuple[str, 
             elif p.kind == "const":
                 env[p.name] = p.key.array
                 call_args.append(p.name)
+            elif p.kind == "slot":
+                dt = f"_dt_{p.name}"
+                env[dt] = p.key.dtype
+                w.line(f"{p.name} = _empty(({_dim_source(p.key.count)},), {dt})")
+                call_args.append(p.name)
             else:
                 node = graph.outputs[p.key] if p.kind == "out" else p.key
                 shape = "(" + "".join(f"{_dim_source(d)}, " for d in node.shape) + ")"

@@ -20,7 +20,10 @@ from ..ir.dims import Dim
 from ..ir.node import ConstValue, Node
 from ..ir.ops import Kind, Op, kind
 from ..ir.printer import format_type
+from ..ir.shape_env import ShapeEnv
+from ..passes.memory import plan_buffers
 from ..passes.partition import Group, Plan, is_free
+from ..passes.pipeline import is_enabled
 from . import scalar
 from .writer import CodeWriter
 
@@ -63,6 +66,9 @@ class KernelBuilder:
         self.dim_names: dict[Dim, str] = {}
         self.counter = 0
         self.outputs = plan.graph.outputs
+        self.env = ShapeEnv(plan.graph.checks())
+        self.memory = plan_buffers(plan, self.env, reuse=is_enabled("buffer_reuse"))
+        self.slot_names: dict[int, str] = {}
 
     # -- names -------------------------------------------------------------------------------
 
@@ -76,6 +82,7 @@ class KernelBuilder:
 
     def dim(self, d: Dim) -> str:
         """Source for a size inside the kernel: a literal, or a parameter the entry computes."""
+        d = self.env.canon(d)  # sizes known equal share one parameter
         if isinstance(d, int):
             return str(d)
         if d not in self.dim_names:
@@ -157,13 +164,19 @@ class KernelBuilder:
     # -- storage -------------------------------------------------------------------------------
 
     def store_target(self, node: Node) -> str | None:
-        """Array holding a group's root; None for 0-d values kept in a local."""
+        """Array holding a group's root; None for 0-d values kept in a local. Buffers are views
+        of the memory plan's slots (flat arrays the entry function allocates)."""
         if node in self.outputs:
             name = self.param("out", self.outputs.index(node), f"out{self.outputs.index(node)}")
         elif node.ndim == 0:
             return None
         else:
-            name = self.param("buffer", node, self.fresh("buf"))
+            slot = self.memory.buffers[node].slot
+            if slot not in self.slot_names:
+                self.slot_names[slot] = self.param("slot", self.memory.slots[slot], f"slot{slot}")
+            name = self.fresh("buf")
+            shape = "(" + "".join(f"{self.dim(d)}, " for d in node.shape) + ")"
+            self.out.line(f"{name} = {self.slot_names[slot]}.reshape({shape})")
         self.arrays[node] = name
         return name
 
@@ -203,6 +216,8 @@ class KernelBuilder:
             self.emit_concat(root, members)
         elif k is Kind.RESHAPE:
             self.emit_reshape(root)
+        elif k is Kind.UPDATE:
+            self.emit_update(root, members)
         else:
             raise CodegenError(f"no loop nest for {root.op.value}")
 
@@ -366,6 +381,46 @@ class KernelBuilder:
                     shifted[axis] = f"({self.dim(offset)} + {idx[axis]})"
                 self.assign(target, root, tuple(shifted), scalar.cast(expr, part.dtype, root.dtype))
             offset = D.add(offset, part.shape[axis])
+
+    def emit_update(self, root: Node, members: set[Node]) -> None:
+        """`base` with `base[key] = value`: copy the base (unless the plan puts the result in the
+        base's own storage), then write the region, computing the value inside that loop."""
+        base, placed = root.inputs
+        buffer = self.memory.buffers.get(root)
+        in_place = buffer is not None and buffer.inplace_of is base
+        if in_place:
+            target = self.store_target(root)
+        else:
+            with ExitStack() as stack:
+                idx = self.loops(stack, list(root.shape))
+                body: list[str] = []
+                expr = self.value(base, idx, members, body, {})
+                self.out.extend(body)
+                target = self.store_target(root)
+                self.assign(target, root, idx, expr)
+        with ExitStack() as stack:
+            region = self.loops(stack, list(placed.shape))
+            body = []
+            expr = self.value(placed, region, members, body, {})
+            self.out.extend(body)
+            self.out.line(f"{target}[{', '.join(self.region_index(root, region)) or '()'}] = {expr}")
+
+    def region_index(self, root: Node, region: Index) -> Index:
+        """Where element `region` of an update's region lands in the updated array."""
+        base = root.inputs[0]
+        result, pos = [], 0
+        for axis, item in enumerate(root.attr("items")):
+            n = base.shape[axis]
+            if item[0] == "int":
+                k = item[1]
+                result.append(str(k) if k >= 0 else self.dim(D.add(n, k)))
+                continue
+            _, start, stop, step = item
+            first = D.sliced(n, start, stop, step)[1]
+            term = region[pos] if step == 1 else f"{region[pos]} * {step}"
+            result.append(term if first == 0 else f"({self.dim(first)} + {term})")
+            pos += 1
+        return tuple(result)
 
     def emit_reshape(self, root: Node) -> None:
         src = root.inputs[0]

@@ -62,24 +62,33 @@ def value_bytes(node: Node, shapes: list[tuple[int, ...]]) -> int:
 
 
 def group_reads(group: Group, materialized: set[Node]) -> dict[Node, bool]:
-    """Stored values a group reads, each mapped to whether every read is at the written index."""
+    """Stored values a group reads, each mapped to whether every read is at the written index
+    (so the group may write its result over that value in place)."""
     members = set(group.members)
     reads: dict[Node, bool] = {}
     for member in group.members:
-        for inp in member.inputs:
+        for position, inp in enumerate(member.inputs):
             if inp in members:
                 continue
             base, direct = inp, True
             while base not in materialized and kind(base.op) is Kind.VIEW:
                 base, direct = base.inputs[0], False
-            if base in materialized:
-                same_index = direct and kind(member.op) is Kind.ELEMWISE and group.kind is Kind.ELEMWISE
-                reads[base] = reads.get(base, True) and same_index and member.shape == group.root.shape
+            if base not in materialized:
+                continue
+            if group.kind is Kind.UPDATE:
+                # An update copies its base element by element, then writes a region; any other
+                # read of the base (a shifted right-hand side) must see the old values.
+                same_index = direct and member is group.root and position == 0
+            else:
+                same_index = (direct and kind(member.op) is Kind.ELEMWISE
+                              and group.kind is Kind.ELEMWISE and member.shape == group.root.shape)
+            reads[base] = reads.get(base, True) and same_index
     return reads
 
 
-def plan_buffers(plan: Plan, env: ShapeEnv | None = None) -> MemoryPlan:
-    """Assign storage slots to the stored intermediates of `plan` (see module docstring)."""
+def plan_buffers(plan: Plan, env: ShapeEnv | None = None, reuse: bool = True) -> MemoryPlan:
+    """Assign storage slots to the stored intermediates of `plan` (see module docstring).
+    With reuse=False every stored value gets its own slot (for bisection and comparison)."""
     env = env or ShapeEnv(plan.graph.checks())
     outputs = set(plan.graph.outputs)
     stored = [g.root for g in plan.groups if g.root not in outputs and g.root.ndim > 0
@@ -96,7 +105,11 @@ def plan_buffers(plan: Plan, env: ShapeEnv | None = None) -> MemoryPlan:
     for i, group in enumerate(plan.groups):
         root = group.root
         if root in last_use:
-            memory.buffers[root] = _place(root, i, last_use[root], reads[i], memory, free, env)
+            if reuse:
+                memory.buffers[root] = _place(root, i, last_use[root], reads[i], memory, free, env)
+            else:
+                memory.slots.append(Slot(root.dtype, env.canon(D.product(root.shape))))
+                memory.buffers[root] = Buffer(root, len(memory.slots) - 1, i, last_use[root])
         for node, buf in list(memory.buffers.items()):
             if buf.last == i and node is not root and not _taken_over(memory, node):
                 free.append(buf.slot)

@@ -18,9 +18,10 @@ from dataclasses import dataclass, field
 
 from ..ir import dims as D
 from ..ir.node import Graph, Node
+from ..ir.shape_env import ShapeEnv
 from ..ir.ops import Kind, Op, kind
 
-ROOT_KINDS = {Kind.REDUCE, Kind.MATMUL, Kind.CONCAT, Kind.RESHAPE}
+ROOT_KINDS = {Kind.REDUCE, Kind.MATMUL, Kind.CONCAT, Kind.RESHAPE, Kind.UPDATE}
 
 
 @dataclass
@@ -64,7 +65,10 @@ def is_free(node: Node, materialized: set[Node]) -> bool:
 
 
 def _iteration_size(group: Group) -> D.Dim:
+    """Elements one pass of the group's loop nest visits (an update: its region)."""
     root = group.root
+    if group.kind is Kind.UPDATE:
+        return D.product(root.inputs[1].shape)
     space = root.inputs[0].shape if group.kind is Kind.REDUCE else root.shape
     return D.product(space)
 
@@ -78,6 +82,7 @@ def partition(graph: Graph) -> Plan:
     groups: list[Group] = []
     declined: list[Decline] = []
     materialized: set[Node] = set()
+    env = ShapeEnv(graph.checks())
 
     def new_group(node: Node) -> None:
         group = Group(node, [node])
@@ -96,7 +101,7 @@ def partition(graph: Graph) -> Plan:
             new_group(node)  # a reshape reads its input as a stored C-order array
             continue
         # Views and elementwise nodes: fuse into the users' group when possible.
-        target = _fusion_target(node, users[node], group_of, declined)
+        target = _fusion_target(node, users[node], group_of, declined, env)
         if target is None:
             if k is Kind.VIEW:
                 continue  # read through at each use; materialized only if computing needs it
@@ -119,7 +124,7 @@ def partition(graph: Graph) -> Plan:
 
 
 def _fusion_target(node: Node, node_users: list[Node], group_of: dict[Node, Group],
-                   declined: list[Decline]) -> Group | None:
+                   declined: list[Decline], env: ShapeEnv) -> Group | None:
     targets = []
     for user in node_users:
         if user in group_of:
@@ -141,7 +146,10 @@ def _fusion_target(node: Node, node_users: list[Node], group_of: dict[Node, Grou
     if group.kind is Kind.CONCAT or group.kind is Kind.RESHAPE:
         declined.append(Decline(node, "layout-change", f"{group.root.op.value} needs its input stored"))
         return None
-    if D.product(node.shape) != _iteration_size(group):
+    if group.kind is Kind.UPDATE and node is group.root.inputs[0]:
+        declined.append(Decline(node, "update-base", "the array an update writes into is stored"))
+        return None
+    if env.canon(D.product(node.shape)) != env.canon(_iteration_size(group)):
         declined.append(Decline(node, "shape-mismatch",
                                 f"[{D.format_shape(node.shape)}] would be recomputed across a broadcast"))
         return None

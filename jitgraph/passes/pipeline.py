@@ -35,7 +35,7 @@ _DISABLED: ContextVar[frozenset[str]] = ContextVar("jitgraph_disabled_passes", d
 
 def pass_names() -> list[str]:
     """Every pass that can be disabled, in pipeline order, each name once."""
-    names = [name for name, _ in PASSES] + [name for name, _ in PLAN_PASSES]
+    names = [name for name, _ in PASSES] + [name for name, _ in PLAN_PASSES] + ["buffer_reuse"]
     return list(dict.fromkeys(names))
 
 
