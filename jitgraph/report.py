@@ -17,7 +17,8 @@ from .ir.ops import Kind, Op, kind
 from .ir.printer import format_graph, format_type, value_names
 from .ir.shape_env import ShapeEnv
 from .passes.memory import MemoryPlan, plan_buffers, value_bytes
-from .passes.partition import Plan
+from .passes.partition import Group, Plan
+from .passes.rows import RowGroup
 from .passes.pipeline import PASSES
 
 WIDTH = 100
@@ -75,19 +76,39 @@ def _where(graph: Graph, node: Node) -> str | None:
     return None if loc is None else f"{loc[0]}:{loc[1]}"
 
 
+def _describe_group(group: Group, names: dict[Node, str], env: ShapeEnv, graph: Graph) -> dict:
+    root = group.root
+    space = root.inputs[0].shape if group.kind is Kind.REDUCE else root.shape
+    if group.kind is Kind.UPDATE:
+        space = root.inputs[1].shape
+    computed = [m for m in group.members if kind(m.op) is not Kind.VIEW]
+    return {
+        "kind": group.kind.value, "root": names[root], "type": format_type(root),
+        "members": [names[m] for m in computed], "ops": [m.op.value for m in computed],
+        "iteration_space": "[" + D.format_shape(env.shape(space)) + "]",
+        "source": sorted({w for m in group.members if (w := _where(graph, m))}),
+    }
+
+
 def describe_groups(plan: Plan, names: dict[Node, str], env: ShapeEnv) -> list[dict[str, Any]]:
+    """One entry per loop nest; a row loop lists its stages, which values stay in registers
+    (one per row) and which rows are kept in an output's row until it is overwritten."""
     groups = []
     for i, group in enumerate(plan.groups):
-        root = group.root
-        space = root.inputs[0].shape if group.kind is Kind.REDUCE else root.shape
-        computed = [m for m in group.members if kind(m.op) is not Kind.VIEW]
-        groups.append({
-            "id": i, "kind": group.kind.value, "root": names[root], "type": format_type(root),
-            "members": [names[m] for m in computed],
-            "ops": [m.op.value for m in computed],
-            "iteration_space": "[" + D.format_shape(env.shape(space)) + "]",
-            "source": sorted({w for m in group.members if (w := _where(plan.graph, m))}),
-        })
+        if isinstance(group, RowGroup):
+            entry = {
+                "kind": "rows", "root": names[group.root], "type": format_type(group.root),
+                "iteration_space": "[" + D.format_shape(env.shape(group.outer)) + "] (parallel)",
+                "stages": [_describe_group(p, names, env, plan.graph) for p in group.parts],
+                "in_registers": [names[n] for n in group.parts_order(group.row_locals)],
+                "kept_in": {names[v]: names[h] for v, h in group.stash.items()},
+            }
+            entry["members"] = [m for st in entry["stages"] for m in st["members"]]
+            entry["ops"] = [o for st in entry["stages"] for o in st["ops"]]
+            entry["source"] = sorted({w for st in entry["stages"] for w in st["source"]})
+        else:
+            entry = _describe_group(group, names, env, plan.graph)
+        groups.append({"id": i, **entry})
     return groups
 
 
@@ -138,7 +159,14 @@ def _groups_text(groups: list[dict[str, Any]]) -> str:
         where = f"  (lines {', '.join(g['source'])})" if g["source"] else ""
         lines.append(f"group {g['id']}: {g['kind']} -> {g['root']} : {g['type']} over "
                      f"{g['iteration_space']}{where}")
-        lines.append(f"    computes {', '.join(f'{m} {o}' for m, o in zip(g['members'], g['ops']))}")
+        for stage in g.get("stages", [g]):
+            prefix = f"    {stage['kind']} over {stage['iteration_space']}: " if "stages" in g else "    "
+            lines.append(prefix + "computes " + ", ".join(
+                f"{m} {o}" for m, o in zip(stage["members"], stage["ops"])))
+        if g.get("in_registers"):
+            lines.append(f"    one value per row, in registers: {', '.join(g['in_registers'])}")
+        for value, holder in g.get("kept_in", {}).items():
+            lines.append(f"    row of {value} kept in {holder}'s row until {holder} overwrites it")
     return "\n".join(lines) or "(none)"
 
 

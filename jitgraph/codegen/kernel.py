@@ -23,6 +23,7 @@ from ..ir.printer import format_type
 from ..ir.shape_env import ShapeEnv
 from ..passes.memory import plan_buffers
 from ..passes.partition import Group, Plan, is_free
+from ..passes.rows import RowGroup
 from ..passes.pipeline import is_enabled
 from . import scalar
 from .writer import CodeWriter
@@ -201,7 +202,9 @@ class KernelBuilder:
             names.append(var)
         return tuple(names)
 
-    def emit_group(self, group: Group) -> None:
+    def emit_group(self, group: Group | RowGroup) -> None:
+        if isinstance(group, RowGroup):
+            return self.emit_rows(group)
         root = group.root
         self.out.comment(f"{root.op.value} -> {format_type(root)}")
         members = set(group.members)
@@ -382,6 +385,78 @@ class KernelBuilder:
                 self.assign(target, root, tuple(shifted), scalar.cast(expr, part.dtype, root.dtype))
             offset = D.add(offset, part.shape[axis])
 
+    def emit_rows(self, rows: RowGroup) -> None:
+        """One parallel loop over the outer axes; each part runs as inner loops per row. Row
+        results stay in locals, stashed rows live in their holder's row (see passes/rows.py)."""
+        self.out.comment("row loop: " + ", ".join(f"{p.root.op.value}" for p in rows.parts)
+                         + f" over [{D.format_shape(self.env.shape(rows.outer))}]")
+        targets: dict[Node, str | None] = {}
+        for part in rows.parts:  # storage views are made once, before the loop
+            root = part.root
+            if root not in rows.row_locals and root not in rows.stash:
+                targets[root] = self.store_target(root)
+        for value, holder in rows.stash.items():
+            self.arrays[value] = targets[holder]
+        with ExitStack() as stack:
+            outer = self.loops(stack, list(rows.outer))
+            for part in rows.parts:
+                self.out.comment(f"{part.root.op.value} -> {format_type(part.root)}")
+                if part.kind is Kind.REDUCE:
+                    self.emit_row_reduce(part, outer, targets.get(part.root))
+                else:
+                    self.emit_row_elementwise(part, outer, rows)
+
+    def inner_loops(self, stack: ExitStack, extents: tuple[Dim, ...]) -> Index:
+        """Serial loops over `extents`; an extent known to be 1 needs no loop (index 0)."""
+        names = []
+        for extent in extents:
+            if extent == 1:
+                names.append("0")
+                continue
+            var = self.fresh("j")
+            stack.enter_context(self.out.block(f"for {var} in range({self.dim(extent)}):"))
+            names.append(var)
+        return tuple(names)
+
+    def emit_row_elementwise(self, part: Group, outer: Index, rows: RowGroup) -> None:
+        root = part.root
+        with ExitStack() as stack:
+            idx = outer + self.inner_loops(stack, root.shape[len(outer):])
+            body: list[str] = []
+            expr = self.value(root, idx, set(part.members), body, {})
+            self.out.extend(body)
+            if root in rows.row_locals:
+                local = self.fresh("r")
+                self.out.line(f"{local} = {expr}")
+                self.scalars[root] = local
+            else:
+                self.out.line(f"{self.arrays[root]}[{', '.join(idx)}] = {expr}")
+
+    def emit_row_reduce(self, part: Group, outer: Index, target: str | None) -> None:
+        root, op = part.root, part.root.op
+        x = root.inputs[0]
+        acc_dt = _accumulator_dtype(root)
+        acc, best_i = self.fresh("acc"), self.fresh("ai")
+        self.out.line(f"{acc} = {scalar.literal(reduce_init(op, acc_dt), acc_dt)}")
+        if op in (Op.ARGMAX, Op.ARGMIN):
+            self.out.line(f"{best_i} = 0")
+        with ExitStack() as stack:
+            full = outer + self.inner_loops(stack, x.shape[len(outer):])
+            body: list[str] = []
+            v = self.value(x, full, set(part.members), body, {})
+            self.out.extend(body)
+            position = self.flat_position(x, full, root.attr("axes"), False)
+            self.out.extend(combine(op, acc, best_i, v, x.dtype, acc_dt, position))
+        result = best_i if op in (Op.ARGMAX, Op.ARGMIN) else acc
+        expr = scalar.cast(result, _result_dt(op, acc_dt), root.dtype)
+        if target is None:
+            local = self.fresh("r")
+            self.out.line(f"{local} = {expr}")
+            self.scalars[root] = local
+        else:
+            out_idx = outer + ("0",) * (root.ndim - len(outer))
+            self.out.line(f"{target}[{', '.join(out_idx)}] = {expr}")
+
     def emit_update(self, root: Node, members: set[Node]) -> None:
         """`base` with `base[key] = value`: copy the base (unless the plan puts the result in the
         base's own storage), then write the region, computing the value inside that loop."""
@@ -492,6 +567,12 @@ def reduce_init(op: Op, dt: np.dtype) -> Any:
         return not lowest
     info = np.iinfo(dt)
     return info.min if lowest else info.max
+
+
+def _accumulator_dtype(root: Node) -> np.dtype:
+    if root.op in (Op.ANY, Op.ALL):
+        return np.dtype(bool)
+    return root.inputs[0].dtype if root.op in (Op.ARGMAX, Op.ARGMIN) else root.dtype
 
 
 def _result_dt(op: Op, acc_dt: np.dtype) -> np.dtype:

@@ -61,10 +61,17 @@ def value_bytes(node: Node, shapes: list[tuple[int, ...]]) -> int:
     return D.evaluate(D.product(node.shape), shapes) * node.dtype.itemsize
 
 
+def _stored_roots(group: Group, materialized: set[Node]) -> list[Node]:
+    stored = getattr(group, "stored", None)
+    return stored(materialized) if stored else [group.root]
+
+
 def group_reads(group: Group, materialized: set[Node]) -> dict[Node, bool]:
     """Stored values a group reads, each mapped to whether every read is at the written index
     (so the group may write its result over that value in place)."""
     members = set(group.members)
+    if hasattr(group, "parts"):  # a row group: every value it produces is not a read
+        members |= set(group.roots)
     reads: dict[Node, bool] = {}
     for member in group.members:
         for position, inp in enumerate(member.inputs):
@@ -75,7 +82,9 @@ def group_reads(group: Group, materialized: set[Node]) -> dict[Node, bool]:
                 base, direct = base.inputs[0], False
             if base not in materialized:
                 continue
-            if group.kind is Kind.UPDATE:
+            if hasattr(group, "parts"):
+                same_index = False  # in-place across a row loop's stages: not attempted
+            elif group.kind is Kind.UPDATE:
                 # An update copies its base element by element, then writes a region; any other
                 # read of the base (a shifted right-hand side) must see the old values.
                 same_index = direct and member is group.root and position == 0
@@ -91,9 +100,10 @@ def plan_buffers(plan: Plan, env: ShapeEnv | None = None, reuse: bool = True) ->
     With reuse=False every stored value gets its own slot (for bisection and comparison)."""
     env = env or ShapeEnv(plan.graph.checks())
     outputs = set(plan.graph.outputs)
-    stored = [g.root for g in plan.groups if g.root not in outputs and g.root.ndim > 0
-              and g.root.op is not Op.RESHAPE]
-    position = {g.root: i for i, g in enumerate(plan.groups)}
+    roots = [_stored_roots(g, plan.materialized) for g in plan.groups]
+    stored = [r for rs in roots for r in rs if r not in outputs and r.ndim > 0
+              and r.op is not Op.RESHAPE]
+    position = {r: i for i, rs in enumerate(roots) for r in rs}
     reads = [group_reads(g, plan.materialized) for g in plan.groups]
     last_use = {n: position[n] for n in stored}
     for i, group_reads_ in enumerate(reads):
@@ -102,16 +112,16 @@ def plan_buffers(plan: Plan, env: ShapeEnv | None = None, reuse: bool = True) ->
                 last_use[node] = max(last_use[node], i)
     memory = MemoryPlan()
     free: list[int] = []
-    for i, group in enumerate(plan.groups):
-        root = group.root
-        if root in last_use:
+    for i in range(len(plan.groups)):
+        defined = [r for r in roots[i] if r in last_use]
+        for root in defined:
             if reuse:
                 memory.buffers[root] = _place(root, i, last_use[root], reads[i], memory, free, env)
             else:
                 memory.slots.append(Slot(root.dtype, env.canon(D.product(root.shape))))
                 memory.buffers[root] = Buffer(root, len(memory.slots) - 1, i, last_use[root])
         for node, buf in list(memory.buffers.items()):
-            if buf.last == i and node is not root and not _taken_over(memory, node):
+            if buf.last == i and node not in defined and not _taken_over(memory, node):
                 free.append(buf.slot)
     return memory
 

@@ -14,6 +14,7 @@ from typing import Callable, Iterator
 from ..ir.node import Graph
 from .fold import fold_constants
 from .partition import Plan, partition
+from .rows import fuse_rows
 from .simplify import simplify
 
 # Graph -> Graph passes, in order. Common subexpressions are already shared by interning.
@@ -28,7 +29,9 @@ PASSES: list[tuple[str, Callable[[Graph], Graph]]] = [
 ]
 
 # Plan -> Plan passes, after partitioning.
-PLAN_PASSES: list[tuple[str, Callable[[Plan], Plan]]] = []
+PLAN_PASSES: list[tuple[str, Callable[[Plan], Plan]]] = [
+    ("fuse_rows", fuse_rows),
+]
 
 _DISABLED: ContextVar[frozenset[str]] = ContextVar("jitgraph_disabled_passes", default=frozenset())
 

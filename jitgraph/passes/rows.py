@@ -49,6 +49,14 @@ class RowGroup:
     def roots(self) -> list[Node]:
         return [part.root for part in self.parts]
 
+    def parts_order(self, nodes: set[Node]) -> list[Node]:
+        """`nodes` (roots of parts) in execution order."""
+        return [r for r in self.roots if r in nodes]
+
+    def stored(self, materialized: set[Node]) -> list[Node]:
+        """Roots that outlive the row loop (outputs and buffers), in order."""
+        return [r for r in self.roots if r in materialized]
+
 
 def space(group: Group) -> tuple[Dim, ...]:
     return group.root.inputs[0].shape if group.kind is Kind.REDUCE else group.root.shape
@@ -57,7 +65,8 @@ def space(group: Group) -> tuple[Dim, ...]:
 def outer_limit(group: Group) -> int:
     """How many leading axes of the group's space can be outer (parallel, per-row) axes."""
     if group.kind is Kind.ELEMWISE:
-        return group.root.ndim
+        # Only computed roots: an output that is an argument or a view is a plain copy.
+        return group.root.ndim if kind(group.root.op) is Kind.ELEMWISE else 0
     if group.kind is Kind.REDUCE:
         axes = group.root.attr("axes")
         ndim = group.root.inputs[0].ndim
@@ -124,7 +133,10 @@ def fuse_rows(plan: Plan) -> Plan:
             merged.append(group)
     if current is not None:
         merged.append(_finish(current, plan, env))
-    return Plan(plan.graph, merged, plan.declined, plan.materialized)
+    # A value row fusion keeps in registers or in an output row is no longer a declined fusion.
+    resolved = {n for g in merged if isinstance(g, RowGroup) for n in g.row_locals | set(g.stash)}
+    declined = [d for d in plan.declined if d.node not in resolved]
+    return Plan(plan.graph, merged, declined, plan.materialized)
 
 
 def _finish(rows: RowGroup, plan: Plan, env: ShapeEnv) -> Group | RowGroup:
