@@ -125,7 +125,7 @@ class KernelBuilder:
                 sub = broadcast_index(inp.shape, idx)
                 operands.append((self.value(inp, sub, members, body, memo), inp))
             name = self.fresh("t")
-            body.append(f"{name} = {scalar.render_op(node, operands)}")
+            body.append(f"{name} = {small_power(node, operands) or scalar.render_op(node, operands)}")
             expr = name
         else:
             expr = self.read(node, idx)
@@ -549,6 +549,23 @@ class KernelBuilder:
         source = "\n".join(header.lines + body) + "\n"
         buffers = [p.key for p in self.params if p.kind == "buffer"]
         return Kernel(source, self.name, self.params, buffers)
+
+
+def small_power(node: Node, operands: list[tuple[str, Node]]) -> str | None:
+    """x**3 and x**4 of floats as products: a libm pow call per element costs more than the
+    whole loop otherwise, and the product is within an ulp of pow (NumPy calls pow here)."""
+    if node.op is not Op.POW or node.dtype.kind != "f":
+        return None
+    (base, base_node), (_, exponent) = operands
+    if exponent.op is not Op.CONST or exponent.ndim != 0:
+        return None
+    k = exponent.attr("value").array.item()
+    if k not in (3, 4) or isinstance(k, bool):
+        return None
+    x = scalar.cast(base, base_node.dtype, node.dtype)
+    square = f"({x} * {x})"
+    product = f"({square} * {x})" if k == 3 else f"({square} * {square})"
+    return f"{scalar.np_type(node.dtype)}{product}"
 
 
 def broadcast_index(shape: tuple[Dim, ...], idx: Index) -> Index:
