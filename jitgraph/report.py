@@ -121,6 +121,7 @@ def describe_buffers(plan: Plan, memory: MemoryPlan, names: dict[Node, str],
             "dtype": node.dtype.name, "bytes": value_bytes(node, shapes),
             "live": [buf.first, buf.last], "slot": buf.slot,
             "inplace_of": names[buf.inplace_of] if buf.inplace_of is not None else None,
+            "in_output": names[buf.in_output] if buf.in_output is not None else None,
         })
     return rows
 
@@ -176,10 +177,13 @@ def _declined_text(declined: list[dict[str, Any]]) -> str:
 
 
 def _memory_text(buffers: list[dict[str, Any]], memory: dict[str, int]) -> str:
-    header = f"{'value':<8}{'shape':<22}{'dtype':<9}{'bytes':>14}  {'live':<9}{'slot':<6}in place of"
+    header = (f"{'value':<8}{'shape':<22}{'dtype':<9}{'bytes':>14}  {'live':<9}{'slot':<6}"
+              "stored in")
     rows = [header] + [
         f"{b['value']:<8}{str(b['shape']):<22}{b['dtype']:<9}{b['bytes']:>14,}  "
-        f"{str(b['live'][0]) + '..' + str(b['live'][1]):<9}{b['slot']:<6}{b['inplace_of'] or '-'}"
+        f"{str(b['live'][0]) + '..' + str(b['live'][1]):<9}"
+        f"{b['slot'] if b['slot'] is not None else '-':<6}"
+        f"{b['inplace_of'] or ('output ' + b['in_output'] if b['in_output'] else '-')}"
         for b in buffers
     ]
     if not buffers:

@@ -70,6 +70,7 @@ class KernelBuilder:
         self.env = ShapeEnv(plan.graph.checks())
         self.memory = plan_buffers(plan, self.env, reuse=is_enabled("buffer_reuse"))
         self.slot_names: dict[int, str] = {}
+        self.out_names: dict[int, str] = {}
 
     # -- names -------------------------------------------------------------------------------
 
@@ -167,12 +168,15 @@ class KernelBuilder:
     def store_target(self, node: Node) -> str | None:
         """Array holding a group's root; None for 0-d values kept in a local. Buffers are views
         of the memory plan's slots (flat arrays the entry function allocates)."""
+        buffer = self.memory.buffers.get(node)
         if node in self.outputs:
-            name = self.param("out", self.outputs.index(node), f"out{self.outputs.index(node)}")
+            name = self.output_name(node)
         elif node.ndim == 0:
             return None
+        elif buffer.in_output is not None:
+            name = self.output_name(buffer.in_output)
         else:
-            slot = self.memory.buffers[node].slot
+            slot = buffer.slot
             if slot not in self.slot_names:
                 self.slot_names[slot] = self.param("slot", self.memory.slots[slot], f"slot{slot}")
             name = self.fresh("buf")
@@ -180,6 +184,12 @@ class KernelBuilder:
             self.out.line(f"{name} = {self.slot_names[slot]}.reshape({shape})")
         self.arrays[node] = name
         return name
+
+    def output_name(self, node: Node) -> str:
+        index = self.outputs.index(node)
+        if index not in self.out_names:
+            self.out_names[index] = self.param("out", index, f"out{index}")
+        return self.out_names[index]
 
     def assign(self, target: str | None, node: Node, idx: Index, expr: str) -> None:
         if target is None or not idx:
@@ -324,6 +334,30 @@ class KernelBuilder:
         out_idx = ("0",) * root.ndim
         self.assign(target, root, out_idx, scalar.cast(result, _result_dt(op, acc_dt), root.dtype))
 
+    def matmul_row(self, root: Node, outer: Index, target: str) -> None:
+        """Row `outer` (batch indices, then i) of a matrix product into `target`, i-k-j order:
+        the innermost loop runs along contiguous rows of the output and of b, so it vectorizes."""
+        a, b = root.inputs
+        dt = root.dtype
+        nb = len(outer) - 1
+        batch, i = outer[:nb], outer[nb]
+        j, kk = self.fresh("j"), self.fresh("k")
+        n_extent = self.dim(root.shape[-1])
+        out_row = f"{target}[{', '.join(batch + (i, j))}]"
+        with self.out.block(f"for {j} in range({n_extent}):"):
+            self.out.line(f"{out_row} = {scalar.literal(0, dt)}")
+        with self.out.block(f"for {kk} in range({self.dim(a.shape[-1])}):"):
+            body: list[str] = []
+            av = self.value(a, broadcast_index(a.shape[:-2], batch) + (i, kk), set(), body, {})
+            self.out.extend(body)
+            aval = self.fresh("av")
+            self.out.line(f"{aval} = {scalar.cast(av, a.dtype, dt)}")
+            with self.out.block(f"for {j} in range({n_extent}):"):
+                body = []
+                bv = self.value(b, broadcast_index(b.shape[:-2], batch) + (kk, j), set(), body, {})
+                self.out.extend(body)
+                self.out.line(f"{out_row} = {mac(out_row, aval, scalar.cast(bv, b.dtype, dt), dt)}")
+
     def emit_matmul(self, root: Node) -> None:
         a, b = root.inputs
         dt = root.dtype
@@ -336,22 +370,7 @@ class KernelBuilder:
         with ExitStack() as stack:
             if a.ndim >= 2 and b.ndim >= 2 and target is not None:
                 outer = self.loops(stack, list(root.shape[:nb]) + m_axis)
-                batch, i = outer[:nb], outer[nb]
-                j, kk = self.fresh("i"), self.fresh("k")
-                out_row = f"{target}[{', '.join(batch + (i, j))}]"
-                with self.out.block(f"for {j} in range({self.dim(root.shape[-1])}):"):
-                    self.out.line(f"{out_row} = {scalar.literal(0, dt)}")
-                with self.out.block(f"for {kk} in range({k_extent}):"):
-                    body: list[str] = []
-                    av = self.value(a, broadcast_index(a.shape[:-2], batch) + (i, kk), members, body, {})
-                    self.out.extend(body)
-                    aval = self.fresh("av")
-                    self.out.line(f"{aval} = {scalar.cast(av, a.dtype, dt)}")
-                    with self.out.block(f"for {j} in range({self.dim(root.shape[-1])}):"):
-                        body = []
-                        bv = self.value(b, broadcast_index(b.shape[:-2], batch) + (kk, j), members, body, {})
-                        self.out.extend(body)
-                        self.out.line(f"{out_row} = {mac(out_row, aval, scalar.cast(bv, b.dtype, dt), dt)}")
+                self.matmul_row(root, outer, target)
                 return
             outer = self.loops(stack, list(root.shape))
             batch = outer[:nb]
@@ -403,6 +422,8 @@ class KernelBuilder:
                 self.out.comment(f"{part.root.op.value} -> {format_type(part.root)}")
                 if part.kind is Kind.REDUCE:
                     self.emit_row_reduce(part, outer, targets.get(part.root))
+                elif part.kind is Kind.MATMUL:
+                    self.matmul_row(part.root, outer, self.arrays[part.root])
                 else:
                     self.emit_row_elementwise(part, outer, rows)
 
@@ -462,7 +483,8 @@ class KernelBuilder:
         base's own storage), then write the region, computing the value inside that loop."""
         base, placed = root.inputs
         buffer = self.memory.buffers.get(root)
-        in_place = buffer is not None and buffer.inplace_of is base
+        in_place = ((buffer is not None and buffer.inplace_of is base)
+                    or self.memory.output_home(root) is base)
         if in_place:
             target = self.store_target(root)
         else:

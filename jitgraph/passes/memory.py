@@ -27,10 +27,11 @@ class Buffer:
     """A stored intermediate: its slot, live range (group indices) and in-place source."""
 
     node: Node
-    slot: int
+    slot: int | None
     first: int
     last: int
     inplace_of: Node | None = None
+    in_output: Node | None = None  # stored in this output's array (the output overwrites it)
 
 
 @dataclass
@@ -46,6 +47,13 @@ class Slot:
 class MemoryPlan:
     buffers: dict[Node, Buffer] = field(default_factory=dict)
     slots: list[Slot] = field(default_factory=list)
+
+    def output_home(self, output: Node) -> Node | None:
+        """The stored value that lives in `output`'s array before `output` overwrites it."""
+        for buf in self.buffers.values():
+            if buf.in_output is output:
+                return buf.node
+        return None
 
     def planned_bytes(self, shapes: list[tuple[int, ...]]) -> int:
         """Bytes of intermediate storage one call allocates (all slots, alive for the call)."""
@@ -111,19 +119,39 @@ def plan_buffers(plan: Plan, env: ShapeEnv | None = None, reuse: bool = True) ->
             if node in last_use:
                 last_use[node] = max(last_use[node], i)
     memory = MemoryPlan()
+    homes = _output_homes(plan, stored, last_use, reads, env) if reuse else {}
     free: list[int] = []
     for i in range(len(plan.groups)):
         defined = [r for r in roots[i] if r in last_use]
         for root in defined:
-            if reuse:
+            if root in homes:
+                memory.buffers[root] = Buffer(root, None, i, last_use[root], in_output=homes[root])
+            elif reuse:
                 memory.buffers[root] = _place(root, i, last_use[root], reads[i], memory, free, env)
             else:
                 memory.slots.append(Slot(root.dtype, env.canon(D.product(root.shape))))
                 memory.buffers[root] = Buffer(root, len(memory.slots) - 1, i, last_use[root])
         for node, buf in list(memory.buffers.items()):
-            if buf.last == i and node not in defined and not _taken_over(memory, node):
+            if (buf.last == i and node not in defined and buf.slot is not None
+                    and not _taken_over(memory, node)):
                 free.append(buf.slot)
     return memory
+
+
+def _output_homes(plan: Plan, stored: list[Node], last_use: dict[Node, int],
+                  reads: list[dict[Node, bool]], env: ShapeEnv) -> dict[Node, Node]:
+    """Stored values whose last reader writes an output of the same type at the index it reads
+    them: they can live in that output's array from the start (no buffer, no copy)."""
+    homes: dict[Node, Node] = {}
+    outputs = set(plan.graph.outputs)
+    for node in stored:
+        group = plan.groups[last_use[node]]
+        root = group.root
+        if (root in outputs and not hasattr(group, "parts") and reads[last_use[node]].get(node)
+                and root.dtype == node.dtype and env.shape(root.shape) == env.shape(node.shape)
+                and root not in homes.values() and plan.graph.outputs.count(root) == 1):
+            homes[node] = root
+    return homes
 
 
 def _taken_over(memory: MemoryPlan, node: Node) -> bool:

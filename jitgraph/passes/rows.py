@@ -1,5 +1,8 @@
 """Row fusion: consecutive loop nests over the same outer axes become one parallel loop.
 
+A matrix product may start a row loop: `relu(x @ W + b)` computes one row of the product, then
+applies the bias and activation to that row while it is in cache, in the output's own row.
+
 Row softmax is four nests after partitioning (max, exp, sum, divide), each a pass over memory.
 They share their outer axis (rows), and each reads what the earlier ones produced *at the same
 row*, so one `prange` over rows can run all four as inner loops: the row's max and sum live in
@@ -67,6 +70,11 @@ def outer_limit(group: Group) -> int:
     if group.kind is Kind.ELEMWISE:
         # Only computed roots: an output that is an argument or a view is a plain copy.
         return group.root.ndim if kind(group.root.op) is Kind.ELEMWISE else 0
+    if group.kind is Kind.MATMUL:
+        # A product of matrices can start a row loop (its epilogue follows per row); a product
+        # of vectors has no rows.
+        a, b = group.root.inputs
+        return group.root.ndim - 1 if a.ndim >= 2 and b.ndim >= 2 else 0
     if group.kind is Kind.REDUCE:
         axes = group.root.attr("axes")
         ndim = group.root.inputs[0].ndim
@@ -94,8 +102,8 @@ def _reads(group: Group, produced: set[Node]) -> tuple[list[Node], list[Node]]:
 def _joinable(rows: RowGroup, group: Group, env: ShapeEnv, declined: list[Decline]) -> int:
     """The outer depth if `group` can join `rows`, else 0."""
     depth = min(len(rows.outer), outer_limit(group))
-    if depth == 0:
-        return 0
+    if depth == 0 or group.kind is Kind.MATMUL:
+        return 0  # a product reads whole operands: it only starts a row loop
     if env.shape(space(group)[:depth]) != env.shape(rows.outer[:depth]):
         return 0
     produced = set(rows.roots)
@@ -150,8 +158,8 @@ def _finish(rows: RowGroup, plan: Plan, env: ShapeEnv) -> Group | RowGroup:
         root = part.root
         if root in outputs or root in read_outside:
             continue
-        if all(d == 1 for d in root.shape[depth:]):
-            rows.row_locals.add(root)
+        if all(d == 1 for d in root.shape[depth:]) and part.kind is not Kind.MATMUL:
+            rows.row_locals.add(root)  # (a product accumulates into a row array)
             continue
         holder = _stash_holder(rows, part, env, outputs)
         if holder is not None:
