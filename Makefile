@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: demo test test-fast bench lint install clean
+.PHONY: demo test test-fast bench lint install clean fuzz
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -26,6 +26,13 @@ test-fast: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m pip install --quiet numexpr 'jax[cpu]' || echo "optional benchmark packages not installed"
 	$(PY) benchmarks/run.py
+	$(PY) benchmarks/memory.py
+
+# A long fuzz campaign: make fuzz N=10000 [SEED=...]; failing programs go to fuzz-failures/.
+N ?= 10000
+SEED ?= 0
+fuzz: $(STAMP)
+	$(PY) -m jitgraph.testing.fuzz --count $(N) --seed $(SEED) --numba-every 1000 --out fuzz-failures
 
 lint: $(STAMP)
 	$(PY) -m ruff check jitgraph tests examples benchmarks

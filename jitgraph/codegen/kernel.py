@@ -271,10 +271,13 @@ class KernelBuilder:
                 for n, a in enumerate(red_axes):
                     var = self.fresh("i")
                     if chunked and n == 0:
-                        header = f"for {var} in range({chunked[0]}, {chunked[1]}):"
+                        step = self.fresh("k")
+                        inner.enter_context(self.out.block(
+                            f"for {step} in range({chunked[1]} - {chunked[0]}):"))
+                        self.out.line(f"{var} = {chunked[0]} + {step}")
                     else:
                         header = f"for {var} in range({self.dim(x.shape[a])}):"
-                    inner.enter_context(self.out.block(header))
+                        inner.enter_context(self.out.block(header))
                     names[a] = var
                 if kept:
                     names.update(zip(kept, outer))
@@ -309,11 +312,14 @@ class KernelBuilder:
         nc, parts, parts_i = self.fresh("nc"), self.fresh("part"), self.fresh("parti")
         self.out.line(f"{nc} = min({n}, {FULL_REDUCTION_CHUNKS})")
         self.out.line(f"{parts} = np.empty({nc}, {scalar.np_type(acc_dt)})")
-        self.out.line(f"{parts_i} = np.zeros({nc}, np.int64)")
+        if op in (Op.ARGMAX, Op.ARGMIN):
+            self.out.line(f"{parts_i} = np.zeros({nc}, np.int64)")
         c = self.fresh("c")
         stack.enter_context(self.out.block(f"for {c} in prange({nc}):"))
         lo, hi = self.fresh("lo"), self.fresh("hi")
-        self.out.line(f"{lo} = {c} * {n} // {nc}")
+        # max(0, ...) tells LLVM the chunk's indices are non-negative, which removes Numba's
+        # negative-index wraparound from every read and lets the inner loop vectorize.
+        self.out.line(f"{lo} = max(0, {c} * {n} // {nc})")
         self.out.line(f"{hi} = ({c} + 1) * {n} // {nc}")
         return lo, hi, parts, parts_i, c, nc
 
