@@ -14,6 +14,7 @@ from .errors import (ArgumentError, ArgumentIndexError, ArgumentShapeError, Code
                      FrontendError, GraphIndexError, GraphShapeError, GraphTypeError,
                      JitGraphError, SerializationError)
 from .frontend import jit
+from .frontend.grad import grad, value_and_grad
 from .serialize import fromjson, load
 from .symbol import (CompiledFunction, Constant, Context, Executor, Group, Symbol, Variable,
                      compile, cpu, gpu)
@@ -21,7 +22,7 @@ from .symbol import (CompiledFunction, Constant, Context, Executor, Group, Symbo
 __version__ = "0.1.0"
 
 __all__ = [
-    "sym", "jit", "Variable", "Constant", "Group", "Symbol", "compile", "cpu", "gpu", "Context",
+    "sym", "jit", "grad", "value_and_grad", "Variable", "Constant", "Group", "Symbol", "compile", "cpu", "gpu", "Context",
     "Executor", "CompiledFunction", "load", "fromjson", "JitGraphError", "FrontendError",
     "GraphTypeError", "GraphShapeError", "GraphIndexError", "ArgumentError", "ArgumentShapeError",
     "ArgumentIndexError", "SerializationError", "CodegenError", "__version__",

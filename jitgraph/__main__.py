@@ -1,5 +1,8 @@
+"""`python -m jitgraph ...`: the same as the `jitgraph` command."""
+
 import sys
 
 from .cli import main
 
-sys.exit(main())
+if __name__ == "__main__":
+    sys.exit(main())

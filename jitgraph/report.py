@@ -73,7 +73,11 @@ def pass_stages(graph: Graph) -> list[tuple[str, Graph]]:
 
 def _where(graph: Graph, node: Node) -> str | None:
     loc = graph.locations.get(node)
-    return None if loc is None else f"{loc[0]}:{loc[1]}"
+    if loc is None:
+        return None
+    if hasattr(loc, "line"):  # the frontend's Location
+        return f"{loc.filename}:{loc.line}"
+    return f"{loc[0]}:{loc[1]}"
 
 
 def _describe_group(group: Group, names: dict[Node, str], env: ShapeEnv, graph: Graph) -> dict:

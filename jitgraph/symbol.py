@@ -119,6 +119,27 @@ SYM_OPS.update({
                       lambda xs, a: build.linspace(a["start"], a["stop"], a.get("num", 50),
                                                    a.get("endpoint", True), a.get("dtype")), "linspace"),
 })
+def _grad(xs: list[Node], a: dict[str, Any]) -> Node:
+    """Inputs (head, wrt) or (head, wrt, head_grad): the gradient of sum(head * head_grad)
+    (head_grad defaults to ones) with respect to the Variable wrt, differentiated when the
+    recipe is specialized."""
+    from . import autodiff
+
+    head, wrt = xs[0], xs[1]
+    if len(xs) > 3:
+        raise GraphTypeError(f"grad takes 2 or 3 inputs (head, wrt, head_grad), got {len(xs)}")
+    if wrt.op is not Op.VAR:
+        raise GraphTypeError("grad: the second input (wrt) must be a Variable")
+    autodiff.check_output(head)
+    seed = xs[2] if len(xs) == 3 else build.const(1, head.dtype)
+    if seed.ndim > head.ndim:
+        raise GraphTypeError(f"grad: head gradient of rank {seed.ndim} for a head of rank "
+                             f"{head.ndim}")
+    seed = build.broadcast_to(build.cast(seed, head.dtype), head.shape)
+    return autodiff.vjp([head], [seed], [wrt])[0]
+
+
+SYM_OPS["grad"] = SymOp(None, (), _grad, "grad")
 for _name, _spec in list(SYM_OPS.items()):
     if not _spec.stem:
         SYM_OPS[_name] = SymOp(_spec.arity, _spec.attrs, _spec.build, _name)
@@ -354,6 +375,50 @@ class Symbol:
     def T(self) -> "Symbol":
         return _apply("transpose", [self])
 
+    # -- gradients -------------------------------------------------------------------------------
+
+    def grad(self, wrt: Any, head_grads: Any = None) -> Any:
+        """Gradient symbols of this symbol with respect to the Variables `wrt` (Symbols or
+        names; a list gives a list). A non-scalar value is differentiated as its sum, or as
+        sum(head * head_grad) with `head_grads` (one per output; Symbols or arrays); the
+        gradients of a group's outputs add up. Differentiation happens when the recipe is
+        specialized, so a gradient symbol is an ordinary recipe node ("grad") that can be
+        saved, loaded, compiled and bound like any other."""
+        single = not isinstance(wrt, (list, tuple))
+        targets = [self._wrt_node(w) for w in ([wrt] if single else wrt)]
+        seeds = self._head_grads(head_grads)
+        result = []
+        for target in targets:
+            name = f"{target.name}_grad"
+            parts = [SymNode("grad", (h, target) + ((s,) if s is not None else ()), {},
+                             name if len(self._heads) == 1 else None)
+                     for h, s in zip(self._heads, seeds)]
+            total = parts[0]
+            for part in parts[1:]:
+                total = SymNode("add", (total, part), {}, name if part is parts[-1] else None)
+            result.append(Symbol([total]))
+        return result[0] if single else result
+
+    def _wrt_node(self, wrt: Any) -> SymNode:
+        if isinstance(wrt, str):
+            found = [n for n in self._order() if n.op == "var" and n.name == wrt]
+            if not found:
+                raise ArgumentError(f"grad: no Variable named {wrt!r}; the arguments are "
+                                    f"{self.list_arguments()}")
+            return found[0]
+        node = wrt._single("differentiate with respect to") if isinstance(wrt, Symbol) else None
+        if node is None or node.op != "var":
+            raise ArgumentError(f"grad: wrt must be Variables or their names, got {wrt!r}")
+        return node
+
+    def _head_grads(self, head_grads: Any) -> list[SymNode | None]:
+        if head_grads is None:
+            return [None] * len(self._heads)
+        items = head_grads if isinstance(head_grads, (list, tuple)) else [head_grads]
+        if len(items) != len(self._heads):
+            raise ArgumentError(f"grad: {len(items)} head gradients for {len(self._heads)} outputs")
+        return [None if h is None else _to_symbol_node(h) for h in items]
+
     # -- compile and run -------------------------------------------------------------------------
 
     def infer_shape(self, *args: Any, **kwargs: Any):
@@ -403,11 +468,14 @@ class Symbol:
             raise ArgumentError("bind: no arguments given; pass a dict of arrays by name")
         return Executor(self, args, **kwargs)
 
-    def simple_bind(self, ctx: Any = None, **shapes: Any) -> "Executor":
-        """An executor with zero-filled float32 arrays of the given shapes."""
+    def simple_bind(self, ctx: Any = None, grad_req: str = "null", **shapes: Any) -> "Executor":
+        """An executor with zero-filled float32 arrays of the given shapes (and, unless
+        grad_req is 'null', zero-filled gradient arrays for every argument)."""
         arg_shapes, _ = self.infer_shape(**shapes)
         names = self.list_arguments()
-        return Executor(self, {n: np.zeros(s, np.float32) for n, s in zip(names, arg_shapes)})
+        args = {n: np.zeros(s, np.float32) for n, s in zip(names, arg_shapes)}
+        grads = None if grad_req == "null" else {n: np.zeros_like(a) for n, a in args.items()}
+        return Executor(self, args, args_grad=grads, grad_req=grad_req)
 
     def eval(self, ctx: Any = None, **kwargs: Any) -> list[np.ndarray]:
         """Bind and run once: a list of output arrays."""
@@ -506,6 +574,12 @@ def clip(x: Any, lo: Any = None, hi: Any = None, name: str | None = None) -> Sym
 def specialize(heads: Sequence[SymNode], specs: dict[str, tuple[Any, tuple]], concrete: bool = False) -> Graph:
     """Typed graph for argument specs {name: (dtype, shape pattern)}; in a pattern None is a
     symbolic size (or, with concrete=True, every entry is a known size)."""
+    return specialize_values(heads, specs)[0]
+
+
+def specialize_values(heads: Sequence[SymNode], specs: dict[str, tuple[Any, tuple]]
+                      ) -> tuple[Graph, dict[int, Node]]:
+    """`specialize`, and the IR node of every recipe node (by id)."""
     order = sym_topological(heads)
     values: dict[int, Node] = {}
     args: list[Node] = []
@@ -521,7 +595,7 @@ def specialize(heads: Sequence[SymNode], specs: dict[str, tuple[Any, tuple]], co
             values[id(node)] = build.const(value.item() if node.attrs.get("weak") else value)
         else:
             values[id(node)] = SYM_OPS[node.op].build([values[id(i)] for i in node.inputs], node.attrs)
-    return Graph(tuple(values[id(h)] for h in heads), tuple(args))
+    return Graph(tuple(values[id(h)] for h in heads), tuple(args)), values
 
 
 # ---------------------------------------------------------------------------------------------
@@ -550,18 +624,26 @@ def gpu(device_id: int = 0) -> Context:
 
 class CompiledFunction:
     """A callable for one or more symbols: `f(A=a, B=b)`. One kernel per argument signature
-    (dtypes, ranks, size-1 axes); calls with other sizes reuse it."""
+    (dtypes, ranks, size-1 axes); calls with other sizes reuse it. `updates` (variable name,
+    recipe) are computed by the same kernel and then written into the argument arrays."""
 
-    def __init__(self, heads: Sequence[SymNode], output_names: list[str], single: bool, backend: str):
+    def __init__(self, heads: Sequence[SymNode], output_names: list[str], single: bool, backend: str,
+                 updates: Sequence[tuple[str, SymNode]] = ()):
         if backend not in runtime.BACKENDS:
             raise ArgumentError(f"unknown backend {backend!r}; choose one of {runtime.BACKENDS}")
-        self._heads = list(heads)
-        self.output_names = output_names
+        self._heads = list(heads) + [node for _, node in updates]
+        self._count = len(heads)
+        self.updates = [name for name, _ in updates]
+        self.output_names = list(output_names) + [f"update_{name}" for name in self.updates]
         self.single = single
         self.backend = backend
         order = sym_topological(self._heads)
         self._vars = [n for n in order if n.op == "var"]
         self.arguments = Symbol(self._heads).list_arguments()
+        missing = [n for n in self.updates if n not in self.arguments]
+        if missing:
+            raise ArgumentError(f"updates: {missing[0]!r} is not an argument of the compiled "
+                                f"symbols; the arguments are {self.arguments}")
         self._cache: dict[tuple, runtime.Executable] = {}
 
     def _arrays(self, args: tuple, kwargs: dict) -> list[np.ndarray]:
@@ -581,13 +663,15 @@ class CompiledFunction:
         """The specialization these arguments select (compiled on first use)."""
         return self._executable(self._arrays(args, kwargs))
 
+    def _specs(self, arrays: list[np.ndarray]) -> dict[str, tuple]:
+        return {n.name: (a.dtype, tuple(1 if s == 1 else None for s in a.shape))
+                for n, a in zip(self._vars, arrays)}
+
     def _executable(self, arrays: list[np.ndarray]) -> runtime.Executable:
         key = runtime.signature(arrays)
         exe = self._cache.get(key)
         if exe is None:
-            specs = {n.name: (a.dtype, tuple(1 if s == 1 else None for s in a.shape))
-                     for n, a in zip(self._vars, arrays)}
-            graph = specialize(self._heads, specs)
+            graph = specialize(self._heads, self._specs(arrays))
             graph.output_names = tuple(self.output_names)
             exe = runtime.build(graph, self.backend, label=self.output_names[0].removesuffix("_output"))
             self._cache[key] = exe
@@ -596,7 +680,30 @@ class CompiledFunction:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         arrays = self._arrays(args, kwargs)
         outputs = self._executable(arrays).run(*arrays)
+        if self.updates:
+            self._write_updates(args, kwargs, arrays, outputs[self._count:])
+            outputs = outputs[:self._count]
         return outputs[0] if self.single else list(outputs)
+
+    def _write_updates(self, args: tuple, kwargs: dict, arrays: list[np.ndarray],
+                       values: Sequence[np.ndarray]) -> None:
+        """Copy the update values into the caller's arrays, after checking all of them (no
+        partial update). The values were all computed from the old contents."""
+        given = _by_name(self.arguments, args, kwargs, "call")
+        by_name = {n.name: a for n, a in zip(self._vars, arrays)}
+        for name, value in zip(self.updates, values):
+            target = given[name]
+            if target is not by_name[name] or not target.flags.writeable:
+                raise ArgumentError(f"updates: argument {name!r} must be a writable NumPy array "
+                                    "(it is updated in place)")
+            if not np.can_cast(value.dtype, target.dtype, "same_kind"):
+                raise ArgumentError(f"updates: the new value of {name!r} is {value.dtype}, which "
+                                    f"cannot be stored into the {target.dtype} argument")
+            if value.shape != target.shape:
+                raise ArgumentError(f"updates: the new value of {name!r} has shape {value.shape}, "
+                                    f"the argument has shape {target.shape}")
+        for name, value in zip(self.updates, values):
+            np.copyto(given[name], value, casting="same_kind")
 
     def source(self, *args: Any, **kwargs: Any) -> str:
         """The generated code (kernel and entry function) for these arguments' signature."""
@@ -609,12 +716,18 @@ class CompiledFunction:
 
     def inspect(self, *args: Any, **kwargs: Any):
         """What the compiler did for these arguments: passes, fusion groups and the reasons for
-        every fusion declined, the memory plan, the generated code (see jitgraph.report)."""
+        every fusion declined, the memory plan, the generated code (see jitgraph.report). For
+        gradient symbols, also the forward values kept for the backward pass."""
         from .report import build_report
         arrays = self._arrays(args, kwargs)
         exe = self._executable(arrays)
         if exe.plan is None:
             raise ArgumentError("inspect needs a code-generating backend ('numba' or 'python')")
+        grads = [n for n in sym_topological(self._heads) if n.op == "grad"]
+        if grads:
+            from .autodiff import inspect_gradient
+            _, values = specialize_values(self._heads, self._specs(arrays))
+            return inspect_gradient(exe, [values[id(g.inputs[0])] for g in grads], arrays)
         return build_report(exe.input_graph, exe.plan, exe.source, [a.shape for a in arrays],
                             exe.timings)
 
@@ -633,30 +746,57 @@ def _check_declared(node: SymNode, array: np.ndarray) -> None:
                                      f"Variable was declared with shape {shape}")
 
 
-def compile(symbols: Symbol | Sequence[Symbol], backend: str = "numba") -> CompiledFunction:
-    """A callable computing `symbols`: an array for a single symbol, a list for a list or Group."""
+def compile(symbols: Symbol | Sequence[Symbol], backend: str = "numba",
+            updates: dict[Any, Any] | None = None) -> CompiledFunction:
+    """A callable computing `symbols`: an array for a single symbol, a list for a list or Group.
+
+    `updates` ({Variable or name: new value}) are applied in place after the outputs are
+    computed, all in the same compiled kernel: every new value is computed from the old
+    contents, then copied into the array passed for that Variable (which must be a writable
+    NumPy array of the same shape), e.g. `updates={W: W - lr * gW}` for an SGD step."""
     if isinstance(symbols, Symbol):
         heads, names, single = symbols._heads, symbols.list_outputs(), len(symbols._heads) == 1
     else:
         group = Group(list(symbols))
         heads, names, single = group._heads, group.list_outputs(), False
-    return CompiledFunction(heads, names, single, backend)
+    return CompiledFunction(heads, names, single, backend, _update_list(updates or {}))
+
+
+def _update_list(updates: dict[Any, Any]) -> list[tuple[str, SymNode]]:
+    result = []
+    for target, value in updates.items():
+        if isinstance(target, Symbol):
+            node = target._single("update")
+            if node.op != "var":
+                raise ArgumentError(f"updates: keys must be Variables or their names, got {target!r}")
+            name = node.name
+        elif isinstance(target, str):
+            name = target
+        else:
+            raise ArgumentError(f"updates: keys must be Variables or their names, got {target!r}")
+        result.append((name, _to_symbol_node(value)))
+    return result
+
+
+GRAD_REQS = ("write", "add", "null")
 
 
 class Executor:
     """Arrays bound to a symbol's arguments. `forward()` computes the outputs (a list of arrays,
-    also kept in `outputs`); arrays of other sizes can be bound and reuse the compiled kernel."""
+    also kept in `outputs`); arrays of other sizes can be bound and reuse the compiled kernel.
 
-    def __init__(self, symbol: Symbol, args: Any, backend: str = "numba"):
+    With `args_grad` ({name: array} or a list in list_arguments() order, None for none),
+    `backward(out_grads)` computes the gradients of the outputs (of their sum, or weighted by
+    `out_grads`) with respect to those arguments and writes them into the given arrays
+    (`grad_req` 'write'), adds them ('add') or skips them ('null'; a str, or one per name)."""
+
+    def __init__(self, symbol: Symbol, args: Any, backend: str = "numba", args_grad: Any = None,
+                 grad_req: Any = "write"):
         self._symbol = symbol
+        self._backend = backend
         self._fn = CompiledFunction(symbol._heads, symbol.list_outputs(), False, backend)
         names = self._fn.arguments
-        if isinstance(args, dict):
-            given = _by_name(names, (), args, "bind")
-        elif isinstance(args, (list, tuple)):
-            given = _by_name(names, tuple(args), {}, "bind")
-        else:
-            raise ArgumentError(f"bind: arguments must be a dict by name or a list, got {type(args).__name__}")
+        given = self._by_name(args, "bind", "arguments")
         missing = [n for n in names if n not in given]
         if missing:
             raise ArgumentError(f"bind: missing argument{'s' if len(missing) > 1 else ''} "
@@ -664,8 +804,50 @@ class Executor:
         self.arg_dict = {n: runtime.as_array(given[n], n) for n in names}
         self.arg_arrays = [self.arg_dict[n] for n in names]
         self.outputs: list[np.ndarray] | None = None
+        self.grad_dict = self._grad_arrays(args_grad)
+        self.grad_req = self._grad_reqs(grad_req)
+        self._backward_fns: dict[bool, CompiledFunction] = {}
+
+    def _by_name(self, values: Any, what: str, kind: str) -> dict[str, Any]:
+        names = self._fn.arguments
+        if isinstance(values, dict):
+            return _by_name(names, (), values, what)
+        if isinstance(values, (list, tuple)):
+            return _by_name(names, tuple(values), {}, what)
+        raise ArgumentError(f"{what}: {kind} must be a dict by name or a list, got "
+                            f"{type(values).__name__}")
+
+    def _grad_arrays(self, args_grad: Any) -> dict[str, np.ndarray]:
+        if args_grad is None:
+            return {}
+        given = {k: v for k, v in self._by_name(args_grad, "bind", "args_grad").items()
+                 if v is not None}
+        for name, array in given.items():
+            if not isinstance(array, np.ndarray) or not array.flags.writeable:
+                raise ArgumentError(f"bind: args_grad[{name!r}] must be a writable NumPy array")
+            if array.dtype.kind != "f" or self.arg_dict[name].dtype.kind != "f":
+                raise ArgumentError(f"bind: argument {name!r} ({self.arg_dict[name].dtype}) "
+                                    f"cannot have a gradient array of dtype {array.dtype}: "
+                                    "only floating-point arguments have gradients")
+        return given
+
+    def _grad_reqs(self, grad_req: Any) -> dict[str, str]:
+        if isinstance(grad_req, str):
+            reqs = dict.fromkeys(self.grad_dict, grad_req)
+        else:
+            reqs = {**dict.fromkeys(self.grad_dict, "write"),
+                    **self._by_name(grad_req, "bind", "grad_req")}
+        for name, req in reqs.items():
+            if req not in GRAD_REQS:
+                raise ArgumentError(f"bind: grad_req {req!r} for {name!r}; choose one of {GRAD_REQS}")
+            if req != "null" and name not in self.grad_dict:
+                raise ArgumentError(f"bind: grad_req {req!r} for {name!r}, which has no array in "
+                                    "args_grad")
+        return reqs
 
     def forward(self, is_train: bool = False, **kwargs: Any) -> list[np.ndarray]:
+        """Compute the outputs. `is_train` is accepted for MXNet compatibility (no op behaves
+        differently in training yet); new argument arrays may be given by name."""
         for name, value in kwargs.items():
             if name not in self.arg_dict:
                 raise ArgumentError(f"forward: unknown argument {name!r}; the arguments are {list(self.arg_dict)}")
@@ -673,6 +855,54 @@ class Executor:
         self.arg_arrays = [self.arg_dict[n] for n in self._fn.arguments]
         self.outputs = self._fn(**self.arg_dict)
         return self.outputs
+
+    def backward(self, out_grads: Any = None) -> None:
+        """Gradients of the outputs with respect to the arguments in `args_grad`, written into
+        those arrays per `grad_req`. `out_grads`: one array per output (default: ones, the
+        gradient of the outputs' sum). Runs one fused kernel (recomputing what it needs of
+        the forward pass)."""
+        if self.outputs is None:
+            raise ArgumentError("backward: call forward(is_train=True) first")
+        wanted = [n for n in self._fn.arguments if self.grad_req.get(n, "null") != "null"]
+        if not wanted:
+            return
+        seeds = self._out_grads(out_grads)
+        fn = self._backward_fn(wanted, seeds is not None)
+        extra = {f"_head_grad{i}": s for i, s in enumerate(seeds or ())}
+        grads = fn(**self.arg_dict, **extra)
+        for name, g in zip(wanted, grads):
+            target = self.grad_dict[name]
+            if target.shape != g.shape:
+                raise ArgumentError(f"backward: args_grad[{name!r}] has shape {target.shape}, the "
+                                    f"gradient has shape {g.shape}")
+            if self.grad_req[name] == "add":
+                target += g
+            else:
+                np.copyto(target, g, casting="same_kind")
+
+    def _out_grads(self, out_grads: Any) -> list[np.ndarray] | None:
+        if out_grads is None:
+            return None
+        items = out_grads if isinstance(out_grads, (list, tuple)) else [out_grads]
+        if len(items) != len(self.outputs):
+            raise ArgumentError(f"backward: {len(items)} out_grads for {len(self.outputs)} outputs")
+        return [runtime.as_array(g, f"out_grads[{i}]") for i, g in enumerate(items)]
+
+    def _backward_fn(self, wanted: list[str], seeded: bool) -> CompiledFunction:
+        key = (tuple(wanted), seeded)
+        fn = self._backward_fns.get(key)
+        if fn is None:
+            heads = self._symbol._heads
+            seeds = [Variable(f"_head_grad{i}") for i in range(len(heads))] if seeded else None
+            grads = self._symbol.grad(wanted, head_grads=seeds)
+            fn = compile(grads, self._backend)
+            self._backward_fns[key] = fn
+        return fn
+
+    @property
+    def grad_arrays(self) -> list[np.ndarray | None]:
+        """Gradient arrays in list_arguments() order (None where there is none)."""
+        return [self.grad_dict.get(n) for n in self._fn.arguments]
 
     @property
     def output_dict(self) -> dict[str, np.ndarray]:

@@ -165,25 +165,34 @@ class KernelBuilder:
 
     # -- storage -------------------------------------------------------------------------------
 
-    def store_target(self, node: Node) -> str | None:
-        """Array holding a group's root; None for 0-d values kept in a local. Buffers are views
-        of the memory plan's slots (flat arrays the entry function allocates)."""
+    def prepare_target(self, node: Node) -> str | None:
+        """Array that will hold a group's root (None for 0-d values kept in a local). Buffers are
+        views of the memory plan's slots, made here, before any loop opens. The root is not
+        readable until `register`."""
         buffer = self.memory.buffers.get(node)
         if node in self.outputs:
-            name = self.output_name(node)
-        elif node.ndim == 0:
+            return self.output_name(node)
+        if node.ndim == 0:
             return None
-        elif buffer.in_output is not None:
-            name = self.output_name(buffer.in_output)
-        else:
-            slot = buffer.slot
-            if slot not in self.slot_names:
-                self.slot_names[slot] = self.param("slot", self.memory.slots[slot], f"slot{slot}")
-            name = self.fresh("buf")
-            shape = "(" + "".join(f"{self.dim(d)}, " for d in node.shape) + ")"
-            self.out.line(f"{name} = {self.slot_names[slot]}.reshape({shape})")
-        self.arrays[node] = name
+        if buffer.in_output is not None:
+            return self.output_name(buffer.in_output)
+        slot = buffer.slot
+        if slot not in self.slot_names:
+            self.slot_names[slot] = self.param("slot", self.memory.slots[slot], f"slot{slot}")
+        name = self.fresh("buf")
+        shape = "(" + "".join(f"{self.dim(d)}, " for d in node.shape) + ")"
+        self.out.line(f"{name} = {self.slot_names[slot]}.reshape({shape})")
         return name
+
+    def register(self, node: Node, target: str | None) -> None:
+        if target is not None:
+            self.arrays[node] = target
+
+    def store_target(self, node: Node) -> str | None:
+        """`prepare_target`, readable at once (for roots that are computed, never read)."""
+        target = self.prepare_target(node)
+        self.register(node, target)
+        return target
 
     def output_name(self, node: Node) -> str:
         index = self.outputs.index(node)
@@ -235,13 +244,14 @@ class KernelBuilder:
             raise CodegenError(f"no loop nest for {root.op.value}")
 
     def emit_elementwise(self, root: Node, members: set[Node]) -> None:
+        target = self.prepare_target(root)
         with ExitStack() as stack:
             idx = self.loops(stack, list(root.shape))
             body: list[str] = []
             expr = self.value(root, idx, members, body, {})
-            # The target is registered only now: a root that is read, not computed (a constant
-            # or a view of one, as zeros((2, 3))), would otherwise read its own output.
-            target = self.store_target(root)
+            # The target becomes readable only now: a root that is read, not computed (a
+            # constant or a view of one, as zeros((2, 3))), would otherwise read its own output.
+            self.register(root, target)
             self.out.extend(body)
             self.assign(target, root, idx, expr)
 
@@ -494,12 +504,13 @@ class KernelBuilder:
         if in_place:
             target = self.store_target(root)
         else:
+            target = self.prepare_target(root)
             with ExitStack() as stack:
                 idx = self.loops(stack, list(root.shape))
                 body: list[str] = []
                 expr = self.value(base, idx, members, body, {})
                 self.out.extend(body)
-                target = self.store_target(root)
+                self.register(root, target)
                 self.assign(target, root, idx, expr)
         with ExitStack() as stack:
             region = self.loops(stack, list(placed.shape))

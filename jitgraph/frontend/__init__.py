@@ -11,6 +11,6 @@
     jit.py        the decorator, cache and dispatch
 """
 
-from .jit import InspectReport, JitFunction, jit
+from .jit import JitFunction, jit
 
-__all__ = ["jit", "JitFunction", "InspectReport"]
+__all__ = ["jit", "JitFunction"]

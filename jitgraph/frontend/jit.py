@@ -11,7 +11,6 @@ import functools
 import inspect
 import types
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -27,19 +26,6 @@ from .values import JIT_TYPES
 _SCALARS = (bool, int, float)
 _STATIC_TYPES = (str, tuple, np.dtype, type, type(None))
 _DTYPES = frozenset(dtypes.SUPPORTED)
-
-
-@dataclass
-class InspectReport:
-    """What `f.inspect(*args)` shows: the typed graph and the generated source."""
-
-    function: str
-    graph: str
-    source: str
-
-    def __str__(self) -> str:
-        return (f"== {self.function}: graph ==\n{self.graph}\n\n"
-                f"== {self.function}: generated source ==\n{self.source}")
 
 
 class JitFunction:
@@ -125,8 +111,7 @@ class JitFunction:
                 if kind == "scalar":
                     _check_scalar(self._names[i], values[i])
             try:
-                spec = specialize(self.python_function, self._names, values, kinds,
-                                  aliases or {}, self.backend)
+                spec = self._build_specialization(values, kinds, aliases or {})
             except NeedStatic as need:
                 self._static |= {self._names.index(n) for n in need.names}
                 key = self._key(values)
@@ -138,6 +123,13 @@ class JitFunction:
                 key = key + (("aliases", tuple(aliases.items())),)
             self._cache[key] = spec
             return spec, key
+
+    def _build_specialization(self, values: list, kinds: list[str],
+                              aliases: dict[int, int]) -> Specialization:
+        """Translate and compile one specialization (subclasses such as jg.grad's compile
+        something else from the same translation)."""
+        return specialize(self.python_function, self._names, values, kinds, aliases,
+                          self.backend)
 
     def _for_aliasing(self, spec: Specialization, key: tuple, values: list) -> Specialization:
         """Arguments sharing memory with an argument the function writes: identical arrays are
@@ -174,9 +166,38 @@ class JitFunction:
         exe = self.specialization(*args, **kwargs).executable
         return "# nothing to compute\n" if exe is None else exe.source
 
-    def inspect(self, *args: Any, **kwargs: Any) -> InspectReport:
-        return InspectReport(self.__name__, self.graph(*args, **kwargs),
-                             self.source(*args, **kwargs))
+    def inspect(self, *args: Any, **kwargs: Any) -> Any:
+        """What the compiler did for these arguments, as a `jitgraph.report.Report`: the graph
+        after each pass, fusion groups and every fusion declined with its reason, the memory
+        plan, the generated code and the compile timings (what `jitgraph inspect` prints)."""
+        import dataclasses
+        from typing import NamedTuple
+
+        from ..report import Report, build_report
+
+        class Where(NamedTuple):  # a location both as `loc[0]:loc[1]` and `.filename`, `.line`
+            filename: str
+            line: int
+            col: int
+
+        values = self._bind(args, kwargs)
+        key = self._key(values)
+        spec = self._cache.get(key) or self._compile(values, key)[0]
+        if spec.written:
+            spec = self._for_aliasing(spec, key, values)
+        exe = spec.executable
+        if exe is None:  # nothing computed: the function returns its arguments or constants
+            return Report([], [], [], [], {"unfused_bytes": 0, "fused_bytes": 0,
+                                           "planned_bytes": 0}, "# nothing to compute\n")
+        if exe.plan is None:
+            raise ArgumentError("inspect needs a code-generating backend ('numba' or 'python')")
+        # The report prints locations as `loc[0]:loc[1]`; the frontend's are Location objects.
+        graph = exe.plan.graph
+        located = {n: Where(loc.filename, loc.line, loc.col) if hasattr(loc, "filename") else loc
+                   for n, loc in graph.locations.items()}
+        plan = dataclasses.replace(exe.plan, graph=dataclasses.replace(graph, locations=located))
+        shapes = [np.shape(values[i]) for i in spec.runtime_params]
+        return build_report(exe.input_graph, plan, exe.source, shapes, exe.timings)
 
     def __repr__(self) -> str:
         return f"<jitgraph.jit {self.__qualname__} backend={self.backend!r}>"
