@@ -10,6 +10,7 @@ import jitgraph as jg
 from jitgraph.passes.pipeline import disabled
 
 x, y, W, b = jg.Variable("x"), jg.Variable("y"), jg.Variable("W"), jg.Variable("b")
+s = jg.Variable("s")  # a 0-d argument
 
 
 def softmax(v):
@@ -38,6 +39,8 @@ CASES = {
     "epilogue": (jg.sym.maximum(x @ W + b, 0), "xWb"),
     "two_outputs_same_space": (jg.Group([x + y, x * y]), "xy"),
     "broadcast_row": (x * y[0:1, :] + y.sum(axis=0), "xy"),
+    "zero_d_scale": (softmax(x * s) + s, "xs"),
+    "zero_d_reduce": (jg.Group([(x - s).max(axis=1) * s, (x * s).sum()]), "xs"),
 }
 
 
@@ -54,7 +57,7 @@ def inputs(kind: str, dtype) -> dict[str, np.ndarray]:
         xs = rng.integers(-5, 5, shape).astype(dtype)
         ys = rng.integers(-5, 5, shape).astype(dtype)
     return {"x": xs, "y": ys, "W": rng.standard_normal((shape[1], 3)).astype(dtype),
-            "b": rng.standard_normal(3).astype(dtype)}
+            "b": rng.standard_normal(3).astype(dtype), "s": np.asarray(3, dtype)}
 
 
 def outputs_of(fn, args):
@@ -96,7 +99,7 @@ def test_fusion_shapes_compiled(dtype):
     # One compile per case and dtype: rows and the size-1 layouts are separate signatures,
     # so only the general layout runs here; the python backend covers the rest.
     for name in ("softmax", "standardize", "a_over_amax", "mse", "epilogue", "max_and_sum",
-                 "argmax_rows", "full_and_rows"):
+                 "argmax_rows", "full_and_rows", "zero_d_scale"):
         check(name, "numba", "rows", dtype)
 
 
