@@ -9,7 +9,7 @@ Symbolic style::
     f(A=np.ones(10), B=np.ones(10) * 2)
 """
 
-from . import sym
+from . import sym, testing
 from .errors import (ArgumentError, ArgumentIndexError, ArgumentShapeError, CodegenError,
                      FrontendError, GraphIndexError, GraphShapeError, GraphTypeError,
                      JitGraphError, SerializationError)
