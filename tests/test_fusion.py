@@ -206,3 +206,15 @@ def test_each_fusion_report_section_is_printed_and_serializable():
     import json
     json.dumps(data)
     assert set(data) >= {"stages", "groups", "declined", "buffers", "memory", "source"}
+
+
+def test_reduction_after_batched_product_keeps_the_product_rows():
+    # Found by the fuzzer: a reduction over the product's last two axes would have made the
+    # row loop shallower than the product's rows (batch, i).
+    a = jg.Variable("a")
+    product = a @ a.transpose((0, 2, 1))
+    data = np.random.default_rng(3).uniform(0.5, 1.5, (2, 3, 4))
+    for backend in ("python", "reference"):
+        got = jg.compile(product.prod(axis=(-2, 2), keepdims=True), backend=backend)(a=data)
+        want = np.prod(data @ data.transpose(0, 2, 1), axis=(-2, 2), keepdims=True)
+        np.testing.assert_allclose(got, want, rtol=1e-12)

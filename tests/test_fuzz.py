@@ -157,7 +157,7 @@ REGRESSIONS = [
                  id="element-augassign-cast"),
     pytest.param(write_into_0d, (np.array(-9.0, np.float32), np.array([-1, -6], np.int32)),
                  "python",
-                 marks=_xfail("setitem-codegen-0d (codegen)"), id="setitem-0d"),
+                 id="setitem-0d"),
     # matmul-fusion-keyerror: fixed by a concurrent change to the passes while fuzzing.
     pytest.param(matmul_used_twice_in_where,
                  (np.array([7.11, 0.5, -2.5, 0.48]).reshape(4, 1, 1),), "python",
@@ -167,7 +167,6 @@ REGRESSIONS = [
                  id="reshape-empty-strided"),
     pytest.param(read_after_in_place_update,
                  (np.array(-1.7), np.array(0.61), np.array(8, np.int32), -1), "python",
-                 marks=_xfail("stale read after x[...] += (codegen setitem / memory plan)"),
                  id="stale-read-after-update"),
 ]
 

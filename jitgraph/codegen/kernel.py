@@ -498,6 +498,18 @@ class KernelBuilder:
         """`base` with `base[key] = value`: copy the base (unless the plan puts the result in the
         base's own storage), then write the region, computing the value inside that loop."""
         base, placed = root.inputs
+        if all(item == ("slice", None, None, 1) for item in root.attr("items")):
+            # The region is the whole array (`x[...] = v`, `x[:] = v`, any 0-d update): the
+            # result is the value alone, written once (a 0-d result may live in a local).
+            target = self.prepare_target(root)
+            with ExitStack() as stack:
+                idx = self.loops(stack, list(root.shape))
+                body: list[str] = []
+                expr = self.value(placed, idx, members, body, {})
+                self.out.extend(body)
+                self.register(root, target)
+                self.assign(target, root, idx, expr)
+            return
         buffer = self.memory.buffers.get(root)
         in_place = ((buffer is not None and buffer.inplace_of is base)
                     or self.memory.output_home(root) is base)

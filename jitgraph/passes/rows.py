@@ -104,6 +104,8 @@ def _joinable(rows: RowGroup, group: Group, env: ShapeEnv, declined: list[Declin
     depth = min(len(rows.outer), outer_limit(group))
     if depth == 0 or group.kind is Kind.MATMUL:
         return 0  # a product reads whole operands: it only starts a row loop
+    if depth < len(rows.outer) and any(p.kind is Kind.MATMUL for p in rows.parts):
+        return 0  # a product's rows are all its leading axes: the loop cannot be shallower
     if env.shape(space(group)[:depth]) != env.shape(rows.outer[:depth]):
         return 0
     produced = set(rows.roots)

@@ -58,11 +58,6 @@ KNOWN_ISSUES: list[KnownIssue] = [
                "NumPy computes a[i] op v on the scalar and assigns it (an unsafe cast)",
                "jitgraph/frontend/translate.py stmt_AugAssign (store_item in_place=True)",
                r"Cannot cast ufunc output from \w+ to \w+ with casting rule 'same_kind'"),
-    KnownIssue("setitem-codegen-0d",
-               "writes into 0-d arrays (x[...] = v) fail in generated code (python and numba "
-               "backends)",
-               "jitgraph/codegen/kernel.py / entry.py: setitem lowering (in progress)",
-               r"'NoneType' object does not support item assignment"),
     KnownIssue("numpy-fn-weak-scalar",
                "NumPy functions applied to a Python scalar (np.expand_dims(3, 0), "
                "np.transpose(i, ())) keep it weak (NEP 50) or return a Python number; NumPy "
@@ -70,12 +65,6 @@ KNOWN_ISSUES: list[KnownIssue] = [
                "jitgraph/frontend/numpy_api.py: expand_dims / transpose / squeeze handlers "
                "do not go through `strong`",
                r"the IR inferred|output \S+: (int|float|bool) \S+ where NumPy gives"),
-    KnownIssue("matmul-fusion-keyerror",
-               "KeyError <Node matmul ...> when a matmul result is used by several consumers "
-               "in a loop-unrolled program (fails in code generation, python and numba)",
-               "jitgraph/passes/rows.py fuse_rows / jitgraph/codegen/kernel.py (the matmul "
-               "node is looked up in a table it was never added to)",
-               r"KeyError: <Node matmul"),
 ]
 
 
