@@ -32,6 +32,11 @@ BACKENDS = ("numba", "python", "reference")
 # No nnan/ninf: NaN and inf keep their IEEE meaning (max, comparisons, isnan).
 FASTMATH = {"contract", "reassoc"}
 _COUNTER = itertools.count()
+# Transcendental functions in generated code: "fast" = jitgraph.codegen.vmath (vectorizable
+# polynomial / rational code, accuracy documented there), "libm" = NumPy's scalar functions (C
+# library calls, correctly rounded or within 1 ulp, which stop loops from vectorizing). Read when
+# a graph is compiled; the environment variable JITGRAPH_MATH sets the default.
+MATH = os.environ.get("JITGRAPH_MATH", "fast")
 
 
 def _choose_threading_layer() -> None:
@@ -61,11 +66,20 @@ def _numba_namespace() -> dict[str, Any]:
     if not _THREADING_CHOSEN:
         _choose_threading_layer()
         _THREADING_CHOSEN = True
-    return {"np": np, "njit": numba.njit, "prange": numba.prange, "FASTMATH": FASTMATH}
+    from .codegen import vmath
+
+    return {"np": np, "njit": numba.njit, "prange": numba.prange, "FASTMATH": FASTMATH,
+            **vmath.NAMESPACE}
 
 
 def _python_namespace() -> dict[str, Any]:
-    return {"np": np, "njit": lambda *a, **k: (lambda fn: fn), "prange": range, "FASTMATH": FASTMATH}
+    # The vmath functions are njit dispatchers here too (their bit-cast intrinsics have no
+    # Python implementation): each compiles on its first call, and results match the Numba
+    # backend's exactly.
+    from .codegen import vmath
+
+    return {"np": np, "njit": lambda *a, **k: (lambda fn: fn), "prange": range,
+            "FASTMATH": FASTMATH, **vmath.NAMESPACE}
 
 
 def _register_source(source: str, label: str) -> str:

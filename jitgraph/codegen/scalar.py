@@ -102,27 +102,68 @@ def _float_only(fn: str, other: str) -> Callable[[str, np.dtype], str]:
     return lambda a, dt: f"{fn}({a})" if dt.kind == "f" else other
 
 
+# Transcendental ops with a vectorizable implementation in codegen/vmath.py: op -> (function
+# stem, loop dtypes it exists for). `vm_<stem>_f32` / `vm_<stem>_f64` are in the generated code's
+# globals (runtime namespaces). float64 sin/cos stay libm (see the vmath docstring).
+VMATH: dict[Op, tuple[str, tuple[str, ...]]] = {
+    Op.EXP: ("exp", ("float32", "float64")),
+    Op.EXPM1: ("expm1", ("float32", "float64")),
+    Op.LOG: ("log", ("float32", "float64")),
+    Op.LOG1P: ("log1p", ("float32", "float64")),
+    Op.TANH: ("tanh", ("float32", "float64")),
+    Op.SIN: ("sin", ("float32",)),
+    Op.COS: ("cos", ("float32",)),
+    Op.POW: ("pow", ("float32", "float64")),
+}
+
+
+def math_mode() -> str:
+    """"fast" (vmath) or "libm" (NumPy's scalar functions): `jitgraph.runtime.MATH`, read when
+    code is generated. Imported here, not at the top: the setting belongs to the runtime."""
+    from .. import runtime
+
+    return runtime.MATH
+
+
+def vmath_name(op: Op, dt: np.dtype) -> str | None:
+    """The vmath function computing `op` in loop dtype `dt`, or None for libm."""
+    stem, dtypes = VMATH.get(op, ("", ()))
+    if np.dtype(dt).name not in dtypes or math_mode() != "fast":
+        return None
+    return f"vm_{stem}_f{np.dtype(dt).itemsize * 8}"
+
+
+def _math(op: Op, libm: str) -> Callable[..., str]:
+    """Template calling the vmath function for float loops, else `libm` (e.g. "np.exp")."""
+    return lambda *args: f"{vmath_name(op, args[-1]) or libm}({', '.join(args[:-1])})"
+
+
+def _power(a: str, b: str, dt: np.dtype) -> str:
+    name = vmath_name(Op.POW, dt)
+    return f"{name}({a}, {b})" if name else f"({a} ** {b})"
+
+
 # op -> template over operand expressions already cast to the loop dtype `dt`.
 RENDER: dict[Op, Callable[..., str]] = {
     Op.NEG: lambda a, dt: f"(-{a})",
     Op.ABS: lambda a, dt: f"abs({a})",
     Op.NOT: lambda a, dt: f"(not {a})",
-    Op.EXP: lambda a, dt: f"np.exp({a})",
-    Op.EXPM1: lambda a, dt: f"np.expm1({a})",
-    Op.LOG: lambda a, dt: f"np.log({a})",
-    Op.LOG1P: lambda a, dt: f"np.log1p({a})",
+    Op.EXP: _math(Op.EXP, "np.exp"),
+    Op.EXPM1: _math(Op.EXPM1, "np.expm1"),
+    Op.LOG: _math(Op.LOG, "np.log"),
+    Op.LOG1P: _math(Op.LOG1P, "np.log1p"),
     Op.LOG2: lambda a, dt: f"np.log2({a})",
     Op.LOG10: lambda a, dt: f"np.log10({a})",
     Op.SQRT: lambda a, dt: f"np.sqrt({a})",
-    Op.SIN: lambda a, dt: f"np.sin({a})",
-    Op.COS: lambda a, dt: f"np.cos({a})",
+    Op.SIN: _math(Op.SIN, "np.sin"),
+    Op.COS: _math(Op.COS, "np.cos"),
     Op.TAN: lambda a, dt: f"np.tan({a})",
     Op.ARCSIN: lambda a, dt: f"np.arcsin({a})",
     Op.ARCCOS: lambda a, dt: f"np.arccos({a})",
     Op.ARCTAN: lambda a, dt: f"np.arctan({a})",
     Op.SINH: lambda a, dt: f"np.sinh({a})",
     Op.COSH: lambda a, dt: f"np.cosh({a})",
-    Op.TANH: lambda a, dt: f"np.tanh({a})",
+    Op.TANH: _math(Op.TANH, "np.tanh"),
     Op.FLOOR: _int_identity_or("np.floor"),
     Op.CEIL: _int_identity_or("np.ceil"),
     Op.SIGN: _sign,
@@ -136,7 +177,7 @@ RENDER: dict[Op, Callable[..., str]] = {
     Op.DIV: lambda a, b, dt: f"({a} / {b})",
     Op.FLOORDIV: lambda a, b, dt: f"({a} // {b})",
     Op.MOD: lambda a, b, dt: f"({a} % {b})",
-    Op.POW: lambda a, b, dt: f"({a} ** {b})",
+    Op.POW: _power,
     Op.MAXIMUM: _maximum,
     Op.MINIMUM: _minimum,
     Op.ARCTAN2: lambda a, b, dt: f"np.arctan2({a}, {b})",
