@@ -21,7 +21,7 @@ WORKLOADS = {
     "sqrt(x*x+y*y)*exp(-(x*x+y*y))": ("chain", "xy"),
 }
 
-CHILD = r'''
+CHILD = r"""
 import json, sys
 import numpy as np
 import jitgraph as jg
@@ -59,12 +59,16 @@ before = rss_kib("VmRSS")
 out = fn(**args)
 peak = rss_kib("VmHWM")
 print(json.dumps({"beyond_outputs_mb": (peak - before) / 1024 - out.nbytes / 2**20}))
-'''
+"""
 
 
 def measure(kind: str, names: str, impl: str, n: int) -> float:
-    result = subprocess.run([sys.executable, "-c", CHILD, kind, names, impl, str(n)],
-                            capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", CHILD, kind, names, impl, str(n)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return json.loads(result.stdout.strip().splitlines()[-1])["beyond_outputs_mb"]
 
 
@@ -77,9 +81,11 @@ def main() -> int:
     text = "\n".join(rows)
     print("\n" + text)
     with open(os.path.join(HERE, "MEMORY.md"), "w") as f:
-        f.write("# Peak memory of one call beyond its outputs\n\n"
-                "Measured by `python benchmarks/memory.py` (peak RSS in a fresh process per "
-                "row; see the script's docstring).\n\n" + text + "\n")
+        f.write(
+            "# Peak memory of one call beyond its outputs\n\n"
+            "Measured by `python benchmarks/memory.py` (peak RSS in a fresh process per "
+            "row; see the script's docstring).\n\n" + text + "\n"
+        )
     return 0
 
 

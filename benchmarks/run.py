@@ -12,14 +12,15 @@ import os
 import platform
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numba
 import numpy as np
 from numba import njit, prange
 
 import jitgraph as jg
+from jitgraph.codegen.vmath import vm_exp_f32, vm_tanh_f32  # the same vectorizable math
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -32,6 +33,7 @@ class Workload:
 
 
 # -- a*b + c*d -----------------------------------------------------------------------------------
+
 
 @njit(parallel=True, fastmath={"contract", "reassoc"})
 def _hand_abcd(a, b, c, d, out):
@@ -58,6 +60,7 @@ def _symbolic_abcd():
 def abcd_workload(n: int) -> Workload:
     def inputs(rng):
         return {k: rng.uniform(0, 1, (n, n)).astype(np.float32) for k in "ABCD"}
+
     w = Workload(f"a*b + c*d  ({n}x{n} f32)", inputs)
     w.impls["numpy"] = numpy_abcd
     w.impls["jitgraph"] = _symbolic_abcd()
@@ -68,7 +71,8 @@ def abcd_workload(n: int) -> Workload:
     return w
 
 
-# -- mean((x - y)**2) -------------------------------------------------------------------------------
+# -- mean((x - y)**2) ------------------------------------------------------------------------------
+
 
 @njit(parallel=True, fastmath={"contract", "reassoc"})
 def _hand_mse(x, y):
@@ -86,6 +90,7 @@ def numpy_mse(x, y):
 def mse_workload(n: int) -> Workload:
     def inputs(rng):
         return {k: rng.standard_normal(n).astype(np.float32) for k in "xy"}
+
     w = Workload(f"mean((x-y)**2)  ({n} f32)", inputs)
     x, y = jg.Variable("x"), jg.Variable("y")
     w.impls["numpy"] = numpy_mse
@@ -96,7 +101,8 @@ def mse_workload(n: int) -> Workload:
     return w
 
 
-# -- row softmax ------------------------------------------------------------------------------------
+# -- row softmax -----------------------------------------------------------------------------------
+
 
 @njit(parallel=True, fastmath={"contract", "reassoc"})
 def _hand_softmax(x, out):
@@ -106,7 +112,7 @@ def _hand_softmax(x, out):
             m = max(m, x[i, j])
         s = np.float32(0.0)
         for j in range(x.shape[1]):
-            e = np.exp(x[i, j] - m)
+            e = vm_exp_f32(x[i, j] - m)
             out[i, j] = e
             s += e
         for j in range(x.shape[1]):
@@ -127,6 +133,7 @@ def numpy_softmax(x):
 def softmax_workload(rows: int, cols: int) -> Workload:
     def inputs(rng):
         return {"x": rng.standard_normal((rows, cols)).astype(np.float32)}
+
     w = Workload(f"row softmax  ({rows}x{cols} f32)", inputs)
     x = jg.Variable("x")
     e = jg.sym.exp(x - x.max(axis=1, keepdims=True))
@@ -137,7 +144,8 @@ def softmax_workload(rows: int, cols: int) -> Workload:
     return w
 
 
-# -- GELU and an exp/sqrt chain ---------------------------------------------------------------------
+# -- GELU and an exp/sqrt chain --------------------------------------------------------------------
+
 
 def numpy_gelu(x):
     return 0.5 * x * (1 + np.tanh(0.7978845608 * (x + 0.044715 * x**3)))
@@ -148,8 +156,14 @@ def _hand_gelu(x, out):
     for i in prange(x.shape[0]):
         for j in range(x.shape[1]):
             v = x[i, j]
-            out[i, j] = np.float32(0.5) * v * (np.float32(1) + np.tanh(
-                np.float32(0.7978845608) * (v + np.float32(0.044715) * v * v * v)))
+            out[i, j] = (
+                np.float32(0.5)
+                * v
+                * (
+                    np.float32(1)
+                    + vm_tanh_f32(np.float32(0.7978845608) * (v + np.float32(0.044715) * v * v * v))
+                )
+            )
 
 
 def hand_gelu(x):
@@ -161,17 +175,21 @@ def hand_gelu(x):
 def gelu_workload(n: int) -> Workload:
     def inputs(rng):
         return {"x": rng.standard_normal((n, n)).astype(np.float32)}
+
     w = Workload(f"GELU  ({n}x{n} f32)", inputs)
     x = jg.Variable("x")
     w.impls["numpy"] = numpy_gelu
-    w.impls["jitgraph"] = jg.compile(0.5 * x * (1 + jg.sym.tanh(0.7978845608 * (x + 0.044715 * x**3))))
+    w.impls["jitgraph"] = jg.compile(
+        0.5 * x * (1 + jg.sym.tanh(0.7978845608 * (x + 0.044715 * x**3)))
+    )
     w.impls["hand prange"] = hand_gelu
     w.impls["numba parallel"] = njit(parallel=True)(numpy_gelu)
     _optional(w, "jax", lambda: _jax(numpy_gelu))
     return w
 
 
-# -- optional competitors ---------------------------------------------------------------------------
+# -- optional competitors --------------------------------------------------------------------------
+
 
 def _numexpr(expr: str):
     import numexpr
@@ -187,6 +205,7 @@ def _jax(fn):
 
     def run(**kw):
         return jitted(**kw).block_until_ready()
+
     return run
 
 
@@ -197,7 +216,8 @@ def _optional(w: Workload, name: str, make) -> None:
         pass
 
 
-# -- measurement ------------------------------------------------------------------------------------
+# -- measurement -----------------------------------------------------------------------------------
+
 
 def measure(w: Workload, rounds: int, rng) -> dict[str, tuple[float, float]]:
     """Median seconds and max relative error (vs NumPy in float64) of each implementation."""
@@ -224,14 +244,18 @@ def machine() -> str:
             cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
     except (OSError, StopIteration):
         pass
-    return (f"{cpu}; {os.cpu_count()} cores; Python {platform.python_version()}; "
-            f"NumPy {np.__version__}; Numba {numba.__version__} "
-            f"(threading layer set at first parallel call); jitgraph {jg.__version__}")
+    return (
+        f"{cpu}; {os.cpu_count()} cores; Python {platform.python_version()}; "
+        f"NumPy {np.__version__}; Numba {numba.__version__} "
+        f"(threading layer set at first parallel call); jitgraph {jg.__version__}"
+    )
 
 
 def table(results: dict[str, dict[str, tuple[float, float]]]) -> str:
-    lines = ["| workload | implementation | median ms | vs jitgraph | max rel. error |",
-             "|---|---|---:|---:|---:|"]
+    lines = [
+        "| workload | implementation | median ms | vs jitgraph | max rel. error |",
+        "|---|---|---:|---:|---:|",
+    ]
     for workload, entries in results.items():
         ours = entries.get("jitgraph", (None,))[0]
         for name, (t, err) in entries.items():
@@ -247,13 +271,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-write", action="store_true", help="do not write RESULTS.md")
     args = parser.parse_args(argv)
     rng = np.random.default_rng(0)
-    workloads = [abcd_workload(args.size), mse_workload(args.size * args.size),
-                 softmax_workload(args.size, 1024), gelu_workload(args.size)]
+    workloads = [
+        abcd_workload(args.size),
+        mse_workload(args.size * args.size),
+        softmax_workload(args.size, 1024),
+        gelu_workload(args.size),
+    ]
     results = {}
     for w in workloads:
         results[w.name] = measure(w, args.rounds, rng)
-        print(f"{w.name}: " + ", ".join(f"{k} {v[0] * 1e3:.2f} ms"
-                                        for k, v in results[w.name].items()), flush=True)
+        print(
+            f"{w.name}: "
+            + ", ".join(f"{k} {v[0] * 1e3:.2f} ms" for k, v in results[w.name].items()),
+            flush=True,
+        )
     text = table(results)
     print()
     print(text)
@@ -261,8 +292,10 @@ def main(argv: list[str] | None = None) -> int:
         with open(os.path.join(HERE, "RESULTS.md"), "w") as f:
             f.write("# Benchmark results\n\n")
             f.write(f"Machine: {machine()}\n\n")
-            f.write(f"Command: `{' '.join(['python', 'benchmarks/run.py'] + (argv or sys.argv[1:]))}`; "
-                    f"medians of {args.rounds} interleaved rounds, one process.\n\n")
+            f.write(
+                f"Command: `{' '.join(['python', 'benchmarks/run.py'] + (argv or sys.argv[1:]))}`; "
+                f"medians of {args.rounds} interleaved rounds, one process.\n\n"
+            )
             f.write(text + "\n")
     return 0
 

@@ -14,10 +14,24 @@ from numba import njit, prange
 from jitgraph.codegen import vmath
 
 N = 1 << 24
-LIBM = {"exp": np.exp, "expm1": np.expm1, "log": np.log, "log1p": np.log1p, "tanh": np.tanh,
-        "sin": np.sin, "cos": np.cos}
-INPUT_RANGE = {"exp": (-20, 20), "expm1": (-2, 2), "log": (1e-3, 1e3), "log1p": (-0.5, 10),
-               "tanh": (-5, 5), "sin": (-10, 10), "cos": (-10, 10)}
+LIBM = {
+    "exp": np.exp,
+    "expm1": np.expm1,
+    "log": np.log,
+    "log1p": np.log1p,
+    "tanh": np.tanh,
+    "sin": np.sin,
+    "cos": np.cos,
+}
+INPUT_RANGE = {
+    "exp": (-20, 20),
+    "expm1": (-2, 2),
+    "log": (1e-3, 1e3),
+    "log1p": (-0.5, 10),
+    "tanh": (-5, 5),
+    "sin": (-10, 10),
+    "cos": (-10, 10),
+}
 
 
 def loop(fn):
@@ -53,8 +67,10 @@ def main() -> None:
             out = np.empty_like(x)
             t_libm = best_time(loop(libm), x, out)
             t_fast = best_time(loop(fast), x, out)
-            print(f"{name:10s} {dtype.__name__:8s} {t_libm * 1e3:9.1f} {t_fast * 1e3:9.1f} "
-                  f"{t_libm / t_fast:7.1f}x")
+            print(
+                f"{name:10s} {dtype.__name__:8s} {t_libm * 1e3:9.1f} {t_fast * 1e3:9.1f} "
+                f"{t_libm / t_fast:7.1f}x"
+            )
     run = loop(vmath.vm_exp_f32)
     x = np.ones(16, np.float32)
     run(x, np.empty_like(x))

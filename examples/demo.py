@@ -48,8 +48,10 @@ def best_of(fn, repeat: int = 7) -> float:
 
 jit_time = best_of(lambda: f(**arrays))
 np_time = best_of(lambda: arrays["A"] * arrays["B"] + arrays["C"] * arrays["D"])
-print(f"median time: jitgraph {jit_time * 1e3:.1f} ms, NumPy {np_time * 1e3:.1f} ms "
-      f"({np_time / jit_time:.1f}x)")
+print(
+    f"median time: jitgraph {jit_time * 1e3:.1f} ms, NumPy {np_time * 1e3:.1f} ms "
+    f"({np_time / jit_time:.1f}x)"
+)
 
 banner("row softmax: what the compiler did (f.inspect)")
 x = jg.Variable("x")
@@ -58,10 +60,12 @@ softmax = jg.compile(exps / exps.sum(axis=1, keepdims=True))
 xs = rng.standard_normal((4096, 1024)).astype(np.float32)
 report = softmax.inspect(x=xs)
 text = str(report)
-print(text[text.index("== fusion groups"):text.index("== generated code")].rstrip())
+print(text[text.index("== fusion groups") : text.index("== generated code")].rstrip())
 got = softmax(x=xs)
 ex = np.exp(xs - xs.max(axis=1, keepdims=True))
-print("max abs difference vs NumPy:", float(np.max(np.abs(got - ex / ex.sum(axis=1, keepdims=True)))))
+print(
+    "max abs difference vs NumPy:", float(np.max(np.abs(got - ex / ex.sum(axis=1, keepdims=True))))
+)
 
 banner("the seed example, bound to int32 arrays")
 ex = e.bind(jg.cpu(), {n: np.array([v], np.int32) for n, v in zip("ABCD", (1, 2, 3, 4))})

@@ -60,8 +60,12 @@ def make_data(seed: int = 0):
 
 def init_params(seed: int = 1):
     rng = np.random.default_rng(seed)
-    return [rng.normal(size=(D, H)) / np.sqrt(D), np.zeros(H),
-            rng.normal(size=(H, C)) / np.sqrt(H), np.zeros(C)]
+    return [
+        rng.normal(size=(D, H)) / np.sqrt(D),
+        np.zeros(H),
+        rng.normal(size=(H, C)) / np.sqrt(H),
+        np.zeros(C),
+    ]
 
 
 def main() -> None:
@@ -87,8 +91,10 @@ def benchmark(x, labels, grad_step, update, lr, repeat: int = 10) -> None:
         update(*params, *grads, lr)
 
     timings = {}
-    for name, step in (("jitgraph", compiled),
-                       ("numpy", lambda params: numpy_step(x, *params, labels, lr))):
+    for name, step in (
+        ("jitgraph", compiled),
+        ("numpy", lambda params: numpy_step(x, *params, labels, lr)),
+    ):
         params = init_params()
         step(params)  # warm up (compiles)
         start = time.perf_counter()
@@ -96,9 +102,11 @@ def benchmark(x, labels, grad_step, update, lr, repeat: int = 10) -> None:
             step(params)
         timings[name] = (time.perf_counter() - start) / repeat
     ratio = timings["jitgraph"] / timings["numpy"]
-    print(f"training step ({N}x{D} -> {H} -> {C}, {BACKEND}): jitgraph "
-          f"{timings['jitgraph'] * 1e3:.2f} ms, NumPy {timings['numpy'] * 1e3:.2f} ms "
-          f"(jitgraph / NumPy = {ratio:.2f})")
+    print(
+        f"training step ({N}x{D} -> {H} -> {C}, {BACKEND}): jitgraph "
+        f"{timings['jitgraph'] * 1e3:.2f} ms, NumPy {timings['numpy'] * 1e3:.2f} ms "
+        f"(jitgraph / NumPy = {ratio:.2f})"
+    )
 
 
 if __name__ == "__main__":

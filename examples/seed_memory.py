@@ -10,8 +10,8 @@ import numpy as np
 
 import jitgraph as jg
 
-A = jg.Variable('A')
-B = jg.Variable('B')
+A = jg.Variable("A")
+B = jg.Variable("B")
 C = B * A
 D = C + jg.Constant(1)
 f = jg.compile(D)
@@ -19,7 +19,7 @@ d = f(A=np.ones(10), B=np.ones(10) * 2)
 print(d)
 
 with tempfile.TemporaryDirectory() as tmp:
-    path = os.path.join(tmp, 'mygraph')
+    path = os.path.join(tmp, "mygraph")
     D.save(path)
     D2 = jg.load(path)
     f = jg.compile([D2])

@@ -7,10 +7,10 @@ import numpy as np
 
 import jitgraph as jg
 
-a = jg.Variable('A')
-b = jg.Variable('B')
-c = jg.Variable('C')
-d = jg.Variable('D')
+a = jg.Variable("A")
+b = jg.Variable("B")
+c = jg.Variable("C")
+d = jg.Variable("D")
 e = (a * b) + (c * d)
 
 print((a, b, c, d))
@@ -23,13 +23,15 @@ a_data = np.array([1], dtype=np.int32)
 b_data = np.array([2], dtype=np.int32)
 c_data = np.array([3], dtype=np.int32)
 d_data = np.array([4], dtype=np.int32)
-executor = e.bind(jg.cpu(), {'A': a_data, 'B': b_data, 'C': c_data, 'D': d_data})
+executor = e.bind(jg.cpu(), {"A": a_data, "B": b_data, "C": c_data, "D": d_data})
 e_data = executor.forward()
 print(e_data)
 print(e_data[0])
 
 rng = np.random.default_rng(0)
-a_data, b_data, c_data, d_data = (rng.uniform(0, 1, (1000, 1000)).astype(np.float32) for _ in range(4))
-executor = e.bind(jg.cpu(), {'A': a_data, 'B': b_data, 'C': c_data, 'D': d_data})
+a_data, b_data, c_data, d_data = (
+    rng.uniform(0, 1, (1000, 1000)).astype(np.float32) for _ in range(4)
+)
+executor = e.bind(jg.cpu(), {"A": a_data, "B": b_data, "C": c_data, "D": d_data})
 e_data = executor.forward()
 print(e_data[0])

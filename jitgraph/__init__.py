@@ -9,21 +9,63 @@ Symbolic style::
     f(A=np.ones(10), B=np.ones(10) * 2)
 """
 
-from . import sym, testing
-from .errors import (ArgumentError, ArgumentIndexError, ArgumentShapeError, CodegenError,
-                     FrontendError, GraphIndexError, GraphShapeError, GraphTypeError,
-                     JitGraphError, SerializationError)
+from . import sym, testing  # noqa: F401  (jg.testing, jg.sym)
+from .errors import (
+    ArgumentError,
+    ArgumentIndexError,
+    ArgumentShapeError,
+    CodegenError,
+    FrontendError,
+    GraphIndexError,
+    GraphShapeError,
+    GraphTypeError,
+    JitGraphError,
+    SerializationError,
+)
 from .frontend import jit
 from .frontend.grad import grad, value_and_grad
 from .serialize import fromjson, load
-from .symbol import (CompiledFunction, Constant, Context, Executor, Group, Symbol, Variable,
-                     compile, cpu, gpu)
+from .symbol import (
+    CompiledFunction,
+    Constant,
+    Context,
+    Executor,
+    Group,
+    Symbol,
+    Variable,
+    compile,
+    cpu,
+    gpu,
+)
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "sym", "jit", "grad", "value_and_grad", "Variable", "Constant", "Group", "Symbol", "compile", "cpu", "gpu", "Context",
-    "Executor", "CompiledFunction", "load", "fromjson", "JitGraphError", "FrontendError",
-    "GraphTypeError", "GraphShapeError", "GraphIndexError", "ArgumentError", "ArgumentShapeError",
-    "ArgumentIndexError", "SerializationError", "CodegenError", "__version__",
+    "sym",
+    "jit",
+    "grad",
+    "value_and_grad",
+    "Variable",
+    "Constant",
+    "Group",
+    "Symbol",
+    "compile",
+    "cpu",
+    "gpu",
+    "Context",
+    "Executor",
+    "CompiledFunction",
+    "load",
+    "fromjson",
+    "JitGraphError",
+    "FrontendError",
+    "GraphTypeError",
+    "GraphShapeError",
+    "GraphIndexError",
+    "ArgumentError",
+    "ArgumentShapeError",
+    "ArgumentIndexError",
+    "SerializationError",
+    "CodegenError",
+    "__version__",
 ]

@@ -59,8 +59,9 @@ def _e(op: Op) -> Callable[..., Node]:
 
 add, sub, mul, div, neg = _e(Op.ADD), _e(Op.SUB), _e(Op.MUL), _e(Op.DIV), _e(Op.NEG)
 eq, gt, lt = _e(Op.EQ), _e(Op.GT), _e(Op.LT)
-exp, log, sqrt, sin, cos, sinh, cosh = (_e(op) for op in (Op.EXP, Op.LOG, Op.SQRT, Op.SIN, Op.COS,
-                                                          Op.SINH, Op.COSH))
+exp, log, sqrt, sin, cos, sinh, cosh = (
+    _e(op) for op in (Op.EXP, Op.LOG, Op.SQRT, Op.SIN, Op.COS, Op.SINH, Op.COSH)
+)
 sign, floor_divide, power = _e(Op.SIGN), _e(Op.FLOORDIV), _e(Op.POW)
 
 
@@ -83,8 +84,9 @@ def sum_to(g: Node, shape: tuple) -> Node:
     extra = g.ndim - len(shape)
     if extra > 0:
         g = build.reduce(Op.SUM, g, tuple(range(extra)))
-    axes = tuple(i for i, (gd, d) in enumerate(zip(g.shape, shape, strict=False))
-                 if d == 1 and gd != 1)
+    axes = tuple(
+        i for i, (gd, d) in enumerate(zip(g.shape, shape, strict=False)) if d == 1 and gd != 1
+    )
     if axes:
         g = build.reduce(Op.SUM, g, axes, keepdims=True)
     return g
@@ -104,8 +106,9 @@ def _expand(g: Node, node: Node) -> Node:
     if node.attr("keepdims"):
         return g
     axes = node.attr("axes")
-    return build.getitem(g, tuple(None if i in axes else slice(None)
-                                  for i in range(node.inputs[0].ndim)))
+    return build.getitem(
+        g, tuple(None if i in axes else slice(None) for i in range(node.inputs[0].ndim))
+    )
 
 
 def _zeros(shape: tuple, dtype: np.dtype) -> Node:
@@ -149,9 +152,11 @@ def _unary(fn: Callable[[Node, Node, Node], Node]) -> Rule:
 
 def _binary(dx: Callable | None, dy: Callable | None) -> Rule:
     """z = f(x, y): dx(x, y, z, g) and dy(x, y, z, g) are the gradients (None: no gradient)."""
+
     def rule(node: Node, g: Node, i: int) -> Node | None:
         fn = (dx, dy)[i]
         return None if fn is None else fn(*node.inputs, node, g)
+
     return rule
 
 
@@ -266,7 +271,7 @@ def _concat_rule(node: Node, g: Node, i: int) -> Node | None:
     graph is built, else a selection matmul (runtime offsets cannot be slice bounds yet)."""
     axis = node.attr("axis")
     sizes = [x.shape[axis] for x in node.inputs]
-    before, size, after = sizes[:i], sizes[i], sizes[i + 1:]
+    before, size, after = sizes[:i], sizes[i], sizes[i + 1 :]
     bounds = _static_bounds(before, size, after)
     if bounds is not None:
         key = (slice(None),) * axis + (slice(*bounds),)
@@ -316,63 +321,87 @@ def _select_along(g: Node, axis: int, offset: Any, size: Any) -> Node:
 GRAD_RULES: dict[Op, Rule] = {
     # -- sources have no inputs; their gradients are what the walk accumulates ------------
     # -- elementwise unary ------------------------------------------------------------------
-    Op.NEG: _unary(lambda x, z, g: neg(g)),                               # -x
-    Op.ABS: _unary(lambda x, z, g: mul(g, sign(x))),                      # sign(x); 0 at 0
-    Op.EXP: _unary(lambda x, z, g: mul(g, z)),                            # e^x
-    Op.EXPM1: _unary(lambda x, z, g: mul(g, add(z, 1))),                  # e^x = z + 1
-    Op.LOG: _unary(lambda x, z, g: div(g, x)),                            # 1 / x
-    Op.LOG1P: _unary(lambda x, z, g: div(g, add(x, 1))),                  # 1 / (1 + x)
-    Op.LOG2: _unary(lambda x, z, g: div(g, mul(x, math.log(2)))),         # 1 / (x ln 2)
-    Op.LOG10: _unary(lambda x, z, g: div(g, mul(x, math.log(10)))),       # 1 / (x ln 10)
-    Op.SQRT: _unary(lambda x, z, g: div(mul(g, 0.5), z)),                 # 1 / (2 sqrt x)
-    Op.SIN: _unary(lambda x, z, g: mul(g, cos(x))),                       # cos x
-    Op.COS: _unary(lambda x, z, g: neg(mul(g, sin(x)))),                  # -sin x
-    Op.TAN: _unary(lambda x, z, g: mul(g, add(mul(z, z), 1))),            # 1 + tan^2 x
-    Op.ARCSIN: _unary(lambda x, z, g: div(g, sqrt(sub(1, mul(x, x))))),   # 1 / sqrt(1 - x^2)
+    Op.NEG: _unary(lambda x, z, g: neg(g)),  # -x
+    Op.ABS: _unary(lambda x, z, g: mul(g, sign(x))),  # sign(x); 0 at 0
+    Op.EXP: _unary(lambda x, z, g: mul(g, z)),  # e^x
+    Op.EXPM1: _unary(lambda x, z, g: mul(g, add(z, 1))),  # e^x = z + 1
+    Op.LOG: _unary(lambda x, z, g: div(g, x)),  # 1 / x
+    Op.LOG1P: _unary(lambda x, z, g: div(g, add(x, 1))),  # 1 / (1 + x)
+    Op.LOG2: _unary(lambda x, z, g: div(g, mul(x, math.log(2)))),  # 1 / (x ln 2)
+    Op.LOG10: _unary(lambda x, z, g: div(g, mul(x, math.log(10)))),  # 1 / (x ln 10)
+    Op.SQRT: _unary(lambda x, z, g: div(mul(g, 0.5), z)),  # 1 / (2 sqrt x)
+    Op.SIN: _unary(lambda x, z, g: mul(g, cos(x))),  # cos x
+    Op.COS: _unary(lambda x, z, g: neg(mul(g, sin(x)))),  # -sin x
+    Op.TAN: _unary(lambda x, z, g: mul(g, add(mul(z, z), 1))),  # 1 + tan^2 x
+    Op.ARCSIN: _unary(lambda x, z, g: div(g, sqrt(sub(1, mul(x, x))))),  # 1 / sqrt(1 - x^2)
     Op.ARCCOS: _unary(lambda x, z, g: neg(div(g, sqrt(sub(1, mul(x, x)))))),  # -1 / sqrt(1-x^2)
-    Op.ARCTAN: _unary(lambda x, z, g: div(g, add(mul(x, x), 1))),         # 1 / (1 + x^2)
-    Op.SINH: _unary(lambda x, z, g: mul(g, cosh(x))),                     # cosh x
-    Op.COSH: _unary(lambda x, z, g: mul(g, sinh(x))),                     # sinh x
-    Op.TANH: _unary(lambda x, z, g: mul(g, sub(1, mul(z, z)))),           # 1 - tanh^2 x
-    Op.CAST: _identity,                        # float -> float: the driver casts g back
-    Op.FLOOR: _zero, Op.CEIL: _zero, Op.SIGN: _zero,                      # piecewise constant
-    Op.NOT: _zero, Op.ISNAN: _zero, Op.ISINF: _zero, Op.ISFINITE: _zero,  # bool results
+    Op.ARCTAN: _unary(lambda x, z, g: div(g, add(mul(x, x), 1))),  # 1 / (1 + x^2)
+    Op.SINH: _unary(lambda x, z, g: mul(g, cosh(x))),  # cosh x
+    Op.COSH: _unary(lambda x, z, g: mul(g, sinh(x))),  # sinh x
+    Op.TANH: _unary(lambda x, z, g: mul(g, sub(1, mul(z, z)))),  # 1 - tanh^2 x
+    Op.CAST: _identity,  # float -> float: the driver casts g back
+    Op.FLOOR: _zero,
+    Op.CEIL: _zero,
+    Op.SIGN: _zero,  # piecewise constant
+    Op.NOT: _zero,
+    Op.ISNAN: _zero,
+    Op.ISINF: _zero,
+    Op.ISFINITE: _zero,  # bool results
     # -- elementwise binary -----------------------------------------------------------------
     Op.ADD: _binary(lambda x, y, z, g: g, lambda x, y, z, g: g),
     Op.SUB: _binary(lambda x, y, z, g: g, lambda x, y, z, g: neg(g)),
     Op.MUL: _binary(lambda x, y, z, g: mul(g, y), lambda x, y, z, g: mul(g, x)),
-    Op.DIV: _binary(lambda x, y, z, g: div(g, y),                          # 1 / y
-                    lambda x, y, z, g: neg(div(mul(g, z), y))),            # -x / y^2 = -z / y
-    Op.POW: _binary(_pow_dx, _pow_dy),                                     # y x^(y-1), x^y ln x
-    Op.MAXIMUM: _binary(lambda x, y, z, g: _tie_share(x, y, g, gt),        # ties: g / 2 each
-                        lambda x, y, z, g: _tie_share(y, x, g, gt)),
-    Op.MINIMUM: _binary(lambda x, y, z, g: _tie_share(x, y, g, lt),
-                        lambda x, y, z, g: _tie_share(y, x, g, lt)),
-    Op.ARCTAN2: _binary(                                                   # atan2(x, y)
-        lambda x, y, z, g: div(mul(g, y), add(mul(x, x), mul(y, y))),     # y / (x^2 + y^2)
+    Op.DIV: _binary(
+        lambda x, y, z, g: div(g, y),  # 1 / y
+        lambda x, y, z, g: neg(div(mul(g, z), y)),
+    ),  # -x / y^2 = -z / y
+    Op.POW: _binary(_pow_dx, _pow_dy),  # y x^(y-1), x^y ln x
+    Op.MAXIMUM: _binary(
+        lambda x, y, z, g: _tie_share(x, y, g, gt),  # ties: g / 2 each
+        lambda x, y, z, g: _tie_share(y, x, g, gt),
+    ),
+    Op.MINIMUM: _binary(
+        lambda x, y, z, g: _tie_share(x, y, g, lt), lambda x, y, z, g: _tie_share(y, x, g, lt)
+    ),
+    Op.ARCTAN2: _binary(  # atan2(x, y)
+        lambda x, y, z, g: div(mul(g, y), add(mul(x, x), mul(y, y))),  # y / (x^2 + y^2)
         lambda x, y, z, g: neg(div(mul(g, x), add(mul(x, x), mul(y, y)))),  # -x / (x^2 + y^2)
     ),
-    Op.MOD: _binary(lambda x, y, z, g: g,                                  # x - floor(x/y) y
-                    lambda x, y, z, g: neg(mul(g, floor_divide(x, y)))),
-    Op.FLOORDIV: _zero,                                                    # piecewise constant
-    Op.EQ: _zero, Op.NE: _zero, Op.LT: _zero, Op.LE: _zero, Op.GT: _zero, Op.GE: _zero,
-    Op.AND: _zero, Op.OR: _zero, Op.XOR: _zero,                            # bool results
+    Op.MOD: _binary(
+        lambda x, y, z, g: g,  # x - floor(x/y) y
+        lambda x, y, z, g: neg(mul(g, floor_divide(x, y))),
+    ),
+    Op.FLOORDIV: _zero,  # piecewise constant
+    Op.EQ: _zero,
+    Op.NE: _zero,
+    Op.LT: _zero,
+    Op.LE: _zero,
+    Op.GT: _zero,
+    Op.GE: _zero,
+    Op.AND: _zero,
+    Op.OR: _zero,
+    Op.XOR: _zero,  # bool results
     # -- where: g goes to the branch chosen, none to the condition ---------------------------
-    Op.WHERE: lambda node, g, i: (None, where(node.inputs[0], g, 0),
-                                  where(node.inputs[0], 0, g))[i],
+    Op.WHERE: lambda node, g, i: (None, where(node.inputs[0], g, 0), where(node.inputs[0], 0, g))[
+        i
+    ],
     # -- reductions ---------------------------------------------------------------------------
-    Op.SUM: _sum_rule,                          # g broadcast back over the reduced axes
-    Op.PROD: _prod_rule,                        # product of the others, exact with zeros
-    Op.MAX: _extremum_rule, Op.MIN: _extremum_rule,  # split equally among ties
-    Op.ARGMAX: _zero, Op.ARGMIN: _zero, Op.ANY: _zero, Op.ALL: _zero,  # integer / bool results
+    Op.SUM: _sum_rule,  # g broadcast back over the reduced axes
+    Op.PROD: _prod_rule,  # product of the others, exact with zeros
+    Op.MAX: _extremum_rule,
+    Op.MIN: _extremum_rule,  # split equally among ties
+    Op.ARGMAX: _zero,
+    Op.ARGMIN: _zero,
+    Op.ANY: _zero,
+    Op.ALL: _zero,  # integer / bool results
     # -- structure ----------------------------------------------------------------------------
-    Op.MATMUL: _matmul_rule,                    # g @ b^T, a^T @ g (all ranks, batched)
-    Op.TRANSPOSE: _transpose_rule,              # the inverse permutation
-    Op.GETITEM: _getitem_rule,                  # scatter into zeros
-    Op.BROADCAST: _identity,                    # the driver sums the broadcast axes
-    Op.RESHAPE: _reshape_rule,                  # reshape back
-    Op.CONCAT: _concat_rule,                    # each input's stretch of g
-    Op.SETITEM: _setitem_rule,                  # g outside the region / inside it
+    Op.MATMUL: _matmul_rule,  # g @ b^T, a^T @ g (all ranks, batched)
+    Op.TRANSPOSE: _transpose_rule,  # the inverse permutation
+    Op.GETITEM: _getitem_rule,  # scatter into zeros
+    Op.BROADCAST: _identity,  # the driver sums the broadcast axes
+    Op.RESHAPE: _reshape_rule,  # reshape back
+    Op.CONCAT: _concat_rule,  # each input's stretch of g
+    Op.SETITEM: _setitem_rule,  # g outside the region / inside it
 }
 
 
@@ -399,8 +428,10 @@ def vjp(outputs: Sequence[Node], seeds: Sequence[Node], wrt: Sequence[Node]) -> 
     (each the shape and dtype of its node; zeros where there is no dependence)."""
     for w in wrt:
         if not is_differentiable(w):
-            raise GraphTypeError(f"cannot differentiate with respect to {_describe(w)} of dtype "
-                                 f"{w.dtype}: only floating-point values have gradients")
+            raise GraphTypeError(
+                f"cannot differentiate with respect to {_describe(w)} of dtype "
+                f"{w.dtype}: only floating-point values have gradients"
+            )
     order = topological_order(outputs)
     active = _active(order, wrt)
     cotangents: dict[Node, Node] = {}
@@ -432,15 +463,20 @@ def scalar_seed(output: Node) -> Node:
     check_output(output)
     if output.ndim:
         from .ir.printer import format_type
-        raise GraphTypeError(f"grad needs a function returning a scalar; it returned "
-                             f"{format_type(output)} (reduce it, e.g. with .sum())")
+
+        raise GraphTypeError(
+            f"grad needs a function returning a scalar; it returned "
+            f"{format_type(output)} (reduce it, e.g. with .sum())"
+        )
     return build.const(1, output.dtype)
 
 
 def check_output(output: Node) -> None:
     if not is_differentiable(output):
-        raise GraphTypeError(f"cannot differentiate a value of dtype {output.dtype}: only "
-                             "floating-point results have gradients")
+        raise GraphTypeError(
+            f"cannot differentiate a value of dtype {output.dtype}: only "
+            "floating-point results have gradients"
+        )
 
 
 def gradient_graph(graph: Graph, wrt: Sequence[int], with_value: bool = False) -> Graph:
@@ -449,8 +485,9 @@ def gradient_graph(graph: Graph, wrt: Sequence[int], with_value: bool = False) -
     (loss,) = graph.outputs
     grads = vjp([loss], [scalar_seed(loss)], [graph.args[i] for i in wrt])
     outputs = ((loss,) if with_value else ()) + tuple(grads)
-    names = (("value",) if with_value else ()) + tuple(f"grad_{graph.args[i].attr('name')}"
-                                                       for i in wrt)
+    names = (("value",) if with_value else ()) + tuple(
+        f"grad_{graph.args[i].attr('name')}" for i in wrt
+    )
     return Graph(outputs, graph.args, names, dict(graph.locations), graph.carried_checks)
 
 
@@ -463,7 +500,7 @@ class GradReport:
     """`inspect` of a gradient: the compiler's report of the combined forward + backward graph
     (fusion groups, memory plan, code) and the forward values the backward pass reads."""
 
-    report: Any                                  # jitgraph.report.Report
+    report: Any  # jitgraph.report.Report
     saved_for_backward: list[dict[str, Any]] = field(default_factory=list)
 
     @property
@@ -478,8 +515,11 @@ class GradReport:
 
     def __str__(self) -> str:
         title = "== saved for backward (forward values the backward loop nests read) "
-        lines = [f"{s['value']:<8}{s['op']:<14}{str(s['shape']):<22}{s['dtype']:<9}"
-                 f"{s['bytes']:>14,}  {s['kind']}" for s in self.saved_for_backward]
+        lines = [
+            f"{s['value']:<8}{s['op']:<14}{str(s['shape']):<22}{s['dtype']:<9}"
+            f"{s['bytes']:>14,}  {s['kind']}"
+            for s in self.saved_for_backward
+        ]
         lines.append(f"stored forward bytes kept for backward: {self.saved_bytes:,}")
         return str(self.report) + "\n\n" + title + "=" * 30 + "\n" + "\n".join(lines)
 
@@ -511,9 +551,17 @@ def saved_for_backward(plan: Any, primal: Iterable[Node], shapes: list[tuple]) -
                     base = base.inputs[0]
                 if base.op is Op.VAR and base in forward:
                     saved.setdefault(base, "argument")
-    return [{"value": names.get(n, "?"), "op": n.op.value,
-             "shape": tuple(D.evaluate(d, shapes) for d in n.shape), "dtype": n.dtype.name,
-             "bytes": value_bytes(n, shapes), "kind": k} for n, k in saved.items()]
+    return [
+        {
+            "value": names.get(n, "?"),
+            "op": n.op.value,
+            "shape": tuple(D.evaluate(d, shapes) for d in n.shape),
+            "dtype": n.dtype.name,
+            "bytes": value_bytes(n, shapes),
+            "kind": k,
+        }
+        for n, k in saved.items()
+    ]
 
 
 def inspect_gradient(executable: Any, primal_outputs: Sequence[Node], arrays: list) -> GradReport:
@@ -523,8 +571,9 @@ def inspect_gradient(executable: Any, primal_outputs: Sequence[Node], arrays: li
 
     shapes = [np.shape(a) for a in arrays]
     plan = _plain_locations(executable.plan)
-    report = build_report(executable.input_graph, plan, executable.source, shapes,
-                          executable.timings)
+    report = build_report(
+        executable.input_graph, plan, executable.source, shapes, executable.timings
+    )
     primal = optimize(Graph(tuple(primal_outputs), executable.input_graph.args)).outputs
     return GradReport(report, saved_for_backward(executable.plan, primal, shapes))
 
@@ -534,6 +583,8 @@ def _plain_locations(plan: Any) -> Any:
     formats (until it formats Locations itself)."""
     from dataclasses import replace
 
-    locations = {n: (loc.filename, loc.line) if hasattr(loc, "filename") else loc
-                 for n, loc in plan.graph.locations.items()}
+    locations = {
+        n: (loc.filename, loc.line) if hasattr(loc, "filename") else loc
+        for n, loc in plan.graph.locations.items()
+    }
     return replace(plan, graph=replace(plan.graph, locations=locations))

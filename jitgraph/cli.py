@@ -69,11 +69,13 @@ class ArgSpec:
 
     def sizes(self, dims: dict[str, int]) -> tuple[int, ...]:
         """The concrete shape: named dims take their size from `dims` (default 64)."""
-        return tuple(dims.get(d, SYMBOLIC_SIZE) if isinstance(d, str) else d
-                     for d in self.shape or ())
+        return tuple(
+            dims.get(d, SYMBOLIC_SIZE) if isinstance(d, str) else d for d in self.shape or ()
+        )
 
-    def sample(self, rng: np.random.Generator,
-               dims: dict[str, int] | None = None) -> np.ndarray | float | int:
+    def sample(
+        self, rng: np.random.Generator, dims: dict[str, int] | None = None
+    ) -> np.ndarray | float | int:
         """An array of this spec with random values (a Python number for a scalar spec)."""
         if self.dtype is None:
             return self.value  # type: ignore[return-value]
@@ -108,8 +110,10 @@ def parse_argspec(text: str) -> ArgSpec:
     try:
         value: float | int = int(rest) if re.fullmatch(r"[+-]?\d+", rest) else float(rest)
     except ValueError:
-        raise UsageError(f"argument spec {text!r}: expected DTYPE[DIMS] such as f32[100,100] or "
-                         "i64[n], or a number such as 3 or 0.5") from None
+        raise UsageError(
+            f"argument spec {text!r}: expected DTYPE[DIMS] such as f32[100,100] or "
+            "i64[n], or a number such as 3 or 0.5"
+        ) from None
     return ArgSpec(name or None, None, None, value, text=text)
 
 
@@ -121,8 +125,9 @@ def _parse_dims(text: str, dims_text: str) -> tuple[int | str, ...]:
         elif part.isidentifier():
             shape.append(part)
         else:
-            raise UsageError(f"argument spec {text!r}: dimension {part!r} is neither a size "
-                             "nor a name")
+            raise UsageError(
+                f"argument spec {text!r}: dimension {part!r} is neither a size nor a name"
+            )
     return tuple(shape)
 
 
@@ -187,11 +192,14 @@ def import_file(path: Path) -> types.ModuleType:
     except SyntaxError as exc:
         raise UsageError(f"{path}:{exc.lineno}:{exc.offset}: syntax error: {exc.msg}") from None
     except SystemExit as exc:
-        raise UsageError(f"importing {path} called sys.exit({exc.code!r}); guard the file's "
-                         "script code with `if __name__ == '__main__':`") from None
+        raise UsageError(
+            f"importing {path} called sys.exit({exc.code!r}); guard the file's "
+            "script code with `if __name__ == '__main__':`"
+        ) from None
     except Exception as exc:  # the user's module failed: say where, without our frames
-        raise UsageError(f"importing {path} failed{_where_in(exc, resolved, path)}: "
-                         f"{type(exc).__name__}: {exc}") from None
+        raise UsageError(
+            f"importing {path} failed{_where_in(exc, resolved, path)}: {type(exc).__name__}: {exc}"
+        ) from None
     finally:
         with contextlib.suppress(ValueError):
             sys.path.remove(str(resolved.parent))
@@ -201,8 +209,9 @@ def import_file(path: Path) -> types.ModuleType:
 
 def _where_in(exc: BaseException, resolved: Path, shown: Path) -> str:
     """` at file.py:12` for the deepest frame of the traceback in the user's file."""
-    frames = [f for f in traceback.extract_tb(exc.__traceback__)
-              if Path(f.filename).resolve() == resolved]
+    frames = [
+        f for f in traceback.extract_tb(exc.__traceback__) if Path(f.filename).resolve() == resolved
+    ]
     return f" at {shown}:{frames[-1].lineno}" if frames else ""
 
 
@@ -215,8 +224,10 @@ def load_target(text: str) -> Target:
     value: Any = module
     for part in name.split("."):
         if not hasattr(value, part):
-            raise UsageError(f"{path} has no function {name!r}; it defines: "
-                             f"{', '.join(_functions_in(module)) or 'no functions'}")
+            raise UsageError(
+                f"{path} has no function {name!r}; it defines: "
+                f"{', '.join(_functions_in(module)) or 'no functions'}"
+            )
         value = getattr(value, part)
     if isinstance(value, JitFunction):
         static = tuple(value._names[i] for i in sorted(value._static))
@@ -229,9 +240,13 @@ def load_target(text: str) -> Target:
 def _functions_in(module: types.ModuleType) -> list[str]:
     from .frontend.jit import JitFunction
 
-    return [n for n, v in vars(module).items()
-            if isinstance(v, (types.FunctionType, JitFunction)) and not n.startswith("_")
-            and getattr(v, "__module__", None) == module.__name__]
+    return [
+        n
+        for n, v in vars(module).items()
+        if isinstance(v, (types.FunctionType, JitFunction))
+        and not n.startswith("_")
+        and getattr(v, "__module__", None) == module.__name__
+    ]
 
 
 def bind_specs(target: Target, specs: list[ArgSpec]) -> dict[str, ArgSpec]:
@@ -240,24 +255,30 @@ def bind_specs(target: Target, specs: list[ArgSpec]) -> dict[str, ArgSpec]:
     names = [n for n, p in params.items() if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
     positional = [s for s in specs if s.name is None]
     if len(positional) > len(names):
-        raise UsageError(f"{len(positional)} argument specs for {target.name}"
-                         f"{pyinspect.signature(target.function)}, which takes {len(names)}")
+        raise UsageError(
+            f"{len(positional)} argument specs for {target.name}"
+            f"{pyinspect.signature(target.function)}, which takes {len(names)}"
+        )
     bound = dict(zip(names, positional, strict=False))  # fewer specs than parameters is ok
     for spec in specs:
         if spec.name is None:
             continue
         if spec.name not in names:
-            raise UsageError(f"argument spec {spec.text!r}: {target.name} has no parameter "
-                             f"{spec.name!r}; its parameters are {', '.join(names)}")
+            raise UsageError(
+                f"argument spec {spec.text!r}: {target.name} has no parameter "
+                f"{spec.name!r}; its parameters are {', '.join(names)}"
+            )
         if spec.name in bound:
             raise UsageError(f"argument spec {spec.text!r}: parameter {spec.name!r} is given twice")
         bound[spec.name] = spec
     missing = [n for n in names if n not in bound and params[n].default is params[n].empty]
     if missing:
         signature = f"{target.name}{pyinspect.signature(target.function)}"
-        raise UsageError(f"no argument spec for parameter{'s' if len(missing) > 1 else ''} "
-                         f"{', '.join(missing)} of {signature}; give one per parameter, such as "
-                         f"f32[1000] or {missing[0]}=f64[n,n]")
+        raise UsageError(
+            f"no argument spec for parameter{'s' if len(missing) > 1 else ''} "
+            f"{', '.join(missing)} of {signature}; give one per parameter, such as "
+            f"f32[1000] or {missing[0]}=f64[n,n]"
+        )
     return {n: bound[n] for n in names if n in bound}
 
 
@@ -287,9 +308,9 @@ class Inspection:
     bound: dict[str, ArgSpec]
     dims: dict[str, int]
     values: dict[str, Any]
-    jitted: Any                 # the JitFunction
-    executable: Any             # runtime.Executable, or None when nothing is computed
-    report: Any                 # report.Report
+    jitted: Any  # the JitFunction
+    executable: Any  # runtime.Executable, or None when nothing is computed
+    report: Any  # report.Report
     run: dict[str, Any] | None = None
 
     @property
@@ -317,8 +338,9 @@ def _warm_imports() -> None:
             importlib.import_module(module)
 
 
-def inspect_target(target: Target, bound: dict[str, ArgSpec], dims: dict[str, int],
-                   run: bool) -> Inspection:
+def inspect_target(
+    target: Target, bound: dict[str, ArgSpec], dims: dict[str, int], run: bool
+) -> Inspection:
     """Compile `target` for the specs (with Numba only when running) and build its report."""
     values = sample_values(bound, dims)
     jitted, spec, total = compile_target(target, values, "numba" if run else "python")
@@ -341,8 +363,9 @@ def check_sizes(graph: Any, values: dict[str, Any]) -> None:
     shapes = [np.shape(values[arg.attr("name")]) for arg in graph.args]
     for check in graph.checks():
         a, b = D.evaluate(check.a, shapes), D.evaluate(check.b, shapes)
-        holds = {"eq": a == b, "divides": b != 0 and a % b == 0,
-                 "index": -b <= a < b}.get(check.kind, a != 0)
+        holds = {"eq": a == b, "divides": b != 0 and a % b == 0, "index": -b <= a < b}.get(
+            check.kind, a != 0
+        )
         if not holds:
             raise check_failed(graph, check, shapes)
 
@@ -396,14 +419,20 @@ def compare_with_numpy(target: Target, jitted: Any, values: dict) -> dict[str, A
     try:
         _repeats(target.function, values)
     except Exception as exc:
-        raise UsageError(f"the original function {target.name} raised {type(exc).__name__} on "
-                         f"these inputs: {exc}") from None
+        raise UsageError(
+            f"the original function {target.name} raised {type(exc).__name__} on "
+            f"these inputs: {exc}"
+        ) from None
     repeat = _repeats(jitted, values)
     compiled, compiled_time = _timed(jitted, values, repeat)
     expected, numpy_time = _timed(target.function, values, repeat)
     result = compare_outputs(_flatten(compiled), _flatten(expected))
-    result.update(runs=repeat, compiled_seconds=compiled_time, numpy_seconds=numpy_time,
-                  speedup=numpy_time / compiled_time if compiled_time > 0 else math.inf)
+    result.update(
+        runs=repeat,
+        compiled_seconds=compiled_time,
+        numpy_seconds=numpy_time,
+        speedup=numpy_time / compiled_time if compiled_time > 0 else math.inf,
+    )
     return result
 
 
@@ -426,9 +455,15 @@ def compare_outputs(got: list[np.ndarray], want: list[np.ndarray]) -> dict[str, 
         max_abs, max_rel = max(max_abs, error_abs), max(max_rel, error_rel)
         if not np.allclose(g, w, rtol=rtol, atol=atol, equal_nan=True) if g.size else False:
             problems.append(f"output {i}: values differ beyond rtol={rtol:g}, atol={atol:g}")
-    return {"match": not problems, "problems": problems, "outputs": len(want),
-            "max_abs_error": max_abs, "max_rel_error": max_rel,
-            "rtol": tolerance[0], "atol": tolerance[1]}
+    return {
+        "match": not problems,
+        "problems": problems,
+        "outputs": len(want),
+        "max_abs_error": max_abs,
+        "max_rel_error": max_rel,
+        "rtol": tolerance[0],
+        "atol": tolerance[1],
+    }
 
 
 def _errors(got: np.ndarray, want: np.ndarray) -> tuple[float, float]:
@@ -452,7 +487,7 @@ def section(title: str, body: str) -> str:
 
 
 def _fit(text: str, width: int = WIDTH) -> str:
-    return text if len(text) <= width else text[:width - 3] + "..."
+    return text if len(text) <= width else text[: width - 3] + "..."
 
 
 class SourceLines:
@@ -463,8 +498,11 @@ class SourceLines:
         self.shown = target_path
 
     def where(self, filename: str, line: int) -> str:
-        return f"line {line}" if Path(filename).resolve() == self.target else \
-            f"{Path(filename).name}:{line}"
+        return (
+            f"line {line}"
+            if Path(filename).resolve() == self.target
+            else f"{Path(filename).name}:{line}"
+        )
 
     def text(self, filename: str, line: int) -> str:
         return linecache.getline(filename, line).strip()
@@ -483,9 +521,10 @@ def annotated_graph(graph: Any, name: str, lines: SourceLines) -> str:
     from .ir.printer import format_graph
 
     text = format_graph(graph, name=name).splitlines()
-    nodes = [n for n in graph.nodes()
-             if n.op is not Op.VAR and not (n.op is Op.CONST and n.ndim == 0)]
-    column = min(max((len(t) for t in text[1:1 + len(nodes)]), default=0) + 2, 56)
+    nodes = [
+        n for n in graph.nodes() if n.op is not Op.VAR and not (n.op is Op.CONST and n.ndim == 0)
+    ]
+    column = min(max((len(t) for t in text[1 : 1 + len(nodes)]), default=0) + 2, 56)
     for i, node in enumerate(nodes, start=1):
         loc = graph.locations.get(node)
         if loc is not None and hasattr(loc, "line"):
@@ -497,8 +536,12 @@ def annotated_graph(graph: Any, name: str, lines: SourceLines) -> str:
 def groups_text(groups: list[dict[str, Any]], lines: SourceLines) -> str:
     out = []
     for g in groups:
-        out.append(_fit(f"group {g['id']}: {g['kind']} loop nest over {g['iteration_space']} "
-                        f"-> {g['root']} : {g['type']}"))
+        out.append(
+            _fit(
+                f"group {g['id']}: {g['kind']} loop nest over {g['iteration_space']} "
+                f"-> {g['root']} : {g['type']}"
+            )
+        )
         computed = zip(g["members"], g["ops"], strict=True)
         out.append(_fit("    computes " + ", ".join(f"{m} {o}" for m, o in computed)))
         out.extend(_fit(f"    from {lines.describe(loc)}") for loc in g["source"])
@@ -525,22 +568,34 @@ def memory_text(buffers: list[dict[str, Any]], memory: dict[str, int]) -> str:
     """The buffer table (live ranges in loop nests, i.e. group ids) and the three totals."""
     rows = []
     if buffers:
-        rows.append(f"{'value':<8}{'shape':<24}{'dtype':<9}{'bytes':>14}  {'live (groups)':<15}"
-                    f"{'slot':<6}in place of")
+        rows.append(
+            f"{'value':<8}{'shape':<24}{'dtype':<9}{'bytes':>14}  {'live (groups)':<15}"
+            f"{'slot':<6}in place of"
+        )
         for b in buffers:
             shape = "(" + ", ".join(str(s) for s in b["shape"]) + ")"
             live = f"{b['live'][0]}..{b['live'][1]}"
-            rows.append(_fit(f"{b['value']:<8}{shape:<24}{b['dtype']:<9}{b['bytes']:>14,}  "
-                             f"{live:<15}{b['slot']:<6}{b['inplace_of'] or '-'}"))
+            rows.append(
+                _fit(
+                    f"{b['value']:<8}{shape:<24}{b['dtype']:<9}{b['bytes']:>14,}  "
+                    f"{live:<15}{b['slot']:<6}{b['inplace_of'] or '-'}"
+                )
+            )
     else:
         rows.append("no intermediate buffers: every intermediate value stays in registers")
-    naive, fused, planned = (memory["unfused_bytes"], memory["fused_bytes"],
-                             memory["planned_bytes"])
+    naive, fused, planned = (
+        memory["unfused_bytes"],
+        memory["fused_bytes"],
+        memory["planned_bytes"],
+    )
     share = f"  ({planned / naive:.0%} of naive)" if naive else ""
-    rows += ["", "peak intermediate memory per call (inputs and outputs not counted):",
-             f"  naive   (NumPy: one array per operation)   {_bytes(naive)}",
-             f"  fused   (one buffer per stored value)      {_bytes(fused)}",
-             f"  planned (buffers share slots, in place)    {_bytes(planned)}{share}"]
+    rows += [
+        "",
+        "peak intermediate memory per call (inputs and outputs not counted):",
+        f"  naive   (NumPy: one array per operation)   {_bytes(naive)}",
+        f"  fused   (one buffer per stored value)      {_bytes(fused)}",
+        f"  planned (buffers share slots, in place)    {_bytes(planned)}{share}",
+    ]
     return "\n".join(rows)
 
 
@@ -561,12 +616,19 @@ def annotated_source(source: str, plan: Any, lines: SourceLines) -> str:
     for line in text:
         out.append(line)
         match = _STAGE_COMMENT.match(line)
-        unit = match and next((u for u in pending if u.root.op.value == match.group(1)
-                               and format_type(u.root) == match.group(2).strip()), None)
+        unit = match and next(
+            (
+                u
+                for u in pending
+                if u.root.op.value == match.group(1)
+                and format_type(u.root) == match.group(2).strip()
+            ),
+            None,
+        )
         if not unit:
             continue
         pending.remove(unit)
-        indent = line[:len(line) - len(line.lstrip())]
+        indent = line[: len(line) - len(line.lstrip())]
         out.extend(_fit(f"{indent}# from {where}") for where in _member_lines(unit, plan, lines))
     return "\n".join(out)
 
@@ -582,8 +644,12 @@ def _member_lines(unit: Any, plan: Any, lines: SourceLines) -> list[str]:
 
 
 def timings_text(timings: dict[str, float], ran: bool) -> str:
-    labels = {"parse": "parse (source -> graph)", "passes": "passes", "codegen": "codegen",
-              "numba": "Numba (compile + first run)"}
+    labels = {
+        "parse": "parse (source -> graph)",
+        "passes": "passes",
+        "codegen": "codegen",
+        "numba": "Numba (compile + first run)",
+    }
     rows = [f"  {labels.get(k, k):<30}{v * 1e3:>10.1f} ms" for k, v in timings.items()]
     if not ran:
         rows.append(f"  {'Numba':<30}{'not run':>13}  (--run compiles with Numba)")
@@ -592,14 +658,18 @@ def timings_text(timings: dict[str, float], ran: bool) -> str:
 
 def run_text(run: dict[str, Any]) -> str:
     verdict = "match" if run["match"] else "MISMATCH"
-    rows = [f"{verdict}: {run['outputs']} output{'s' if run['outputs'] != 1 else ''}, max abs "
-            f"error {run['max_abs_error']:.3g}, max rel error {run['max_rel_error']:.3g} "
-            f"(tolerance rtol={run['rtol']:g}, atol={run['atol']:g})"]
+    rows = [
+        f"{verdict}: {run['outputs']} output{'s' if run['outputs'] != 1 else ''}, max abs "
+        f"error {run['max_abs_error']:.3g}, max rel error {run['max_rel_error']:.3g} "
+        f"(tolerance rtol={run['rtol']:g}, atol={run['atol']:g})"
+    ]
     rows += [f"  {p}" for p in run["problems"]]
     speedup = run["speedup"]
     ratio = f"{speedup:.2f}x faster" if speedup >= 1 else f"{1 / speedup:.2f}x slower"
-    rows.append(f"time (median of {run['runs']} runs): compiled {run['compiled_seconds'] * 1e3:.3f}"
-                f" ms, NumPy {run['numpy_seconds'] * 1e3:.3f} ms: compiled is {ratio}")
+    rows.append(
+        f"time (median of {run['runs']} runs): compiled {run['compiled_seconds'] * 1e3:.3f}"
+        f" ms, NumPy {run['numpy_seconds'] * 1e3:.3f} ms: compiled is {ratio}"
+    )
     return "\n".join(rows)
 
 
@@ -607,12 +677,20 @@ def render(insp: Inspection, stage: str, passes: bool) -> str:
     """The sections `inspect` prints for `--stage` (and `--passes`)."""
     lines = SourceLines(insp.target.path)
     report, exe, name = insp.report, insp.executable, insp.target.name.rpartition(".")[2]
-    parts = [_fit(f"jitgraph inspect {insp.target.label}  {describe_specs(insp.bound)}"
-                  + (f"  (dims {', '.join(f'{k}={v}' for k, v in insp.dims.items())})"
-                     if insp.dims else ""))]
+    parts = [
+        _fit(
+            f"jitgraph inspect {insp.target.label}  {describe_specs(insp.bound)}"
+            + (
+                f"  (dims {', '.join(f'{k}={v}' for k, v in insp.dims.items())})"
+                if insp.dims
+                else ""
+            )
+        )
+    ]
     if exe is None:
-        return "\n\n".join(parts + ["nothing to compute: the function returns its arguments or "
-                                    "constants"])
+        return "\n\n".join(
+            parts + ["nothing to compute: the function returns its arguments or constants"]
+        )
     if stage in ("parsed", "all"):
         parts.append(section("graph as parsed", annotated_graph(exe.input_graph, name, lines)))
     if passes:
@@ -620,8 +698,9 @@ def render(insp: Inspection, stage: str, passes: bool) -> str:
     if stage in ("optimized", "all"):
         parts.append(section("optimized graph", annotated_graph(exe.plan.graph, name, lines)))
     if stage in ("plan", "all"):
-        parts.append(section("fusion groups (one loop nest each)",
-                             groups_text(report.groups, lines)))
+        parts.append(
+            section("fusion groups (one loop nest each)", groups_text(report.groups, lines))
+        )
         parts.append(section("fusions declined", declined_text(report.declined, lines)))
         parts.append(section("memory plan", memory_text(report.buffers, report.memory)))
     if stage in ("source", "all"):
@@ -667,17 +746,23 @@ def _used_dims(bound: dict[str, ArgSpec], sizes: dict[str, int]) -> dict[str, in
     used = {d for s in bound.values() for d in s.shape or () if isinstance(d, str)}
     unknown = set(sizes) - used
     if unknown:
-        raise UsageError(f"--dims {', '.join(sorted(unknown))}: no argument spec uses "
-                         f"{'these names' if len(unknown) > 1 else 'this name'}")
+        raise UsageError(
+            f"--dims {', '.join(sorted(unknown))}: no argument spec uses "
+            f"{'these names' if len(unknown) > 1 else 'this name'}"
+        )
     return {d: sizes.get(d, SYMBOLIC_SIZE) for d in sorted(used)}
 
 
 def as_json(insp: Inspection) -> dict[str, Any]:
     """report.as_dict() plus what was inspected and the run results."""
     data = insp.report.as_dict()
-    data.update(function=insp.target.name, file=str(insp.target.path),
-                arguments={n: s.describe() for n, s in insp.bound.items()}, dims=insp.dims,
-                run=insp.run)
+    data.update(
+        function=insp.target.name,
+        file=str(insp.target.path),
+        arguments={n: s.describe() for n, s in insp.bound.items()},
+        dims=insp.dims,
+        run=insp.run,
+    )
     return data
 
 
@@ -701,12 +786,15 @@ def write_graphviz(insp: Inspection, dot: str | None, svg: str | None, png: str 
         _write(dot, text)
     renders = [(fmt, out) for fmt, out in (("svg", svg), ("png", png)) if out]
     if renders and shutil.which("dot") is None:
-        raise UsageError("--svg/--png need Graphviz's `dot` program, which is not installed "
-                         "(apt-get install graphviz, brew install graphviz); --dot FILE writes "
-                         "the source without it")
+        raise UsageError(
+            "--svg/--png need Graphviz's `dot` program, which is not installed "
+            "(apt-get install graphviz, brew install graphviz); --dot FILE writes "
+            "the source without it"
+        )
     for fmt, out in renders:
-        done = subprocess.run(["dot", f"-T{fmt}", "-o", out], input=text, text=True,
-                              capture_output=True, check=False)
+        done = subprocess.run(
+            ["dot", f"-T{fmt}", "-o", out], input=text, text=True, capture_output=True, check=False
+        )
         if done.returncode != 0:
             raise UsageError(f"Graphviz failed to render {out}: {done.stderr.strip()}")
 
@@ -730,10 +818,10 @@ _SAFE_MODULES = {"numpy": np, "math": math}  # modules resolved statically (neve
 class ModuleFacts:
     """What a file binds at module level, read with ast only (nothing is executed)."""
 
-    imports: dict[str, str] = field(default_factory=dict)   # local name -> dotted import path
-    names: set[str] = field(default_factory=set)             # every module-level binding
+    imports: dict[str, str] = field(default_factory=dict)  # local name -> dotted import path
+    names: set[str] = field(default_factory=set)  # every module-level binding
     functions: dict[str, ast.FunctionDef] = field(default_factory=dict)
-    wrapped: set[str] = field(default_factory=set)           # `g` of a module-level `jit(g)`
+    wrapped: set[str] = field(default_factory=set)  # `g` of a module-level `jit(g)`
 
     def resolve(self, dotted: str) -> str:
         """`np.linalg.norm` -> `numpy.linalg.norm` through the file's imports."""
@@ -782,8 +870,12 @@ def module_facts(tree: ast.Module) -> ModuleFacts:
             facts.names.add(node.id)
     facts.names |= set(facts.imports)
     for node in _module_level(tree):  # `jg.jit(g)` and `jg.jit(backend=...)(g)`
-        if isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Name) \
-                and facts.is_jit(node.func):
+        if (
+            isinstance(node, ast.Call)
+            and node.args
+            and isinstance(node.args[0], ast.Name)
+            and facts.is_jit(node.func)
+        ):
             facts.wrapped.add(node.args[0].id)
     return facts
 
@@ -830,10 +922,17 @@ class _Resolver(ast.NodeVisitor):
         """Not walked, as in the translator: a raise is translated only when reached."""
 
     def visit_Name(self, node: ast.Name) -> None:
-        if isinstance(node.ctx, ast.Load) and node.id not in self.locals \
-                and node.id not in self.facts.names and not hasattr(builtins, node.id):
-            self.report(node, f"name {node.id!r} is not defined",
-                        "define it at module level or pass it as an argument")
+        if (
+            isinstance(node.ctx, ast.Load)
+            and node.id not in self.locals
+            and node.id not in self.facts.names
+            and not hasattr(builtins, node.id)
+        ):
+            self.report(
+                node,
+                f"name {node.id!r} is not defined",
+                "define it at module level or pass it as an argument",
+            )
 
     def visit_Call(self, node: ast.Call) -> None:
         dotted = _dotted(node.func)
@@ -856,16 +955,20 @@ class _Resolver(ast.NodeVisitor):
             return  # another library: resolving it would mean importing it
         for part in path[1:]:
             if not hasattr(value, part):
-                self.report(node.func, f"module {path[0]!r} has no attribute "
-                            f"{'.'.join(path[1:])!r}")
+                self.report(
+                    node.func, f"module {path[0]!r} has no attribute {'.'.join(path[1:])!r}"
+                )
                 return
             value = getattr(value, part)
         if isinstance(value, (type, types.ModuleType)) or not callable(value):
             return  # dtypes such as np.float32(x) are supported calls
         if numpy_api.lookup(value) is None and builtins_api.lookup(value) is None:
             shown = dotted if "." in dotted else f"{dotted} ({'.'.join(path)})"
-            self.report(node.func, f"{shown} is not supported yet",
-                        "write it with the supported NumPy functions")
+            self.report(
+                node.func,
+                f"{shown} is not supported yet",
+                "write it with the supported NumPy functions",
+            )
 
     def _check_builtin_call(self, node: ast.Call, name: str) -> None:
         from .frontend import builtins_api
@@ -875,8 +978,11 @@ class _Resolver(ast.NodeVisitor):
             return
         handler = builtins_api.lookup(value)
         if handler is None:
-            self.report(node.func, f"calling {name}() is not supported in compiled code",
-                        "compiled functions call NumPy functions and plain Python functions")
+            self.report(
+                node.func,
+                f"calling {name}() is not supported in compiled code",
+                "compiled functions call NumPy functions and plain Python functions",
+            )
         elif name in ("print", "isinstance"):  # handlers that always refuse: use their message
             message, hint = _refusal(handler)
             self.report(node.func, message, hint)
@@ -930,12 +1036,19 @@ def check_file(path: Path, every_function: bool) -> tuple[list[Any], list[str]]:
     except SyntaxError as exc:
         line = (lines[exc.lineno - 1] if exc.lineno and exc.lineno <= len(lines) else "").rstrip()
         col = exc.offset or 1
-        return [Problem(Location(str(path), exc.lineno or 1, col, col + 1, line),
-                        f"syntax error: {exc.msg}")], []
+        return [
+            Problem(
+                Location(str(path), exc.lineno or 1, col, col + 1, line), f"syntax error: {exc.msg}"
+            )
+        ], []
     facts = module_facts(tree)
-    roots = [name for name, node in facts.functions.items()
-             if every_function or name in facts.wrapped
-             or any(facts.is_jit(d) for d in node.decorator_list)]
+    roots = [
+        name
+        for name, node in facts.functions.items()
+        if every_function
+        or name in facts.wrapped
+        or any(facts.is_jit(d) for d in node.decorator_list)
+    ]
     problems: dict[Any, None] = {}
     checked, queue = [], list(roots)
     while queue:  # helpers a checked function calls are inlined when compiled: check them too
@@ -1048,8 +1161,9 @@ def _cmd_compile(args: argparse.Namespace) -> int:
             _print_error(exc, detail_only=True)  # a frontend error's located problems
             continue
         progress.done(label, status, seconds)
-    summary = f"{len(targets) - failed} of {len(targets)} compiled in " \
-              f"{time.perf_counter() - total:.2f} s"
+    summary = (
+        f"{len(targets) - failed} of {len(targets)} compiled in {time.perf_counter() - total:.2f} s"
+    )
     print(summary + ("" if not failed else f"; {failed} failed"))
     return 2 if failed else 0
 
@@ -1075,8 +1189,9 @@ def _cmd_show(args: argparse.Namespace) -> int:
         values[name] = spec.sample(rng, parse_dim_sizes(args.dims))
     missing = [n for n in names if n not in values]
     if missing:
-        raise UsageError(f"no spec for argument{'s' if len(missing) > 1 else ''} "
-                         f"{', '.join(missing)}")
+        raise UsageError(
+            f"no spec for argument{'s' if len(missing) > 1 else ''} {', '.join(missing)}"
+        )
     from .symbol import compile as compile_symbol
 
     fn = compile_symbol(symbol, backend="numba" if args.run else "python")
@@ -1096,10 +1211,14 @@ def _cmd_show(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="jitgraph", description="Compile NumPy functions and see what the compiler did.")
+        prog="jitgraph", description="Compile NumPy functions and see what the compiler did."
+    )
     parser.add_argument("--version", action="version", version=f"jitgraph {__version__}")
-    parser.add_argument("--traceback", action="store_true",
-                        help="show Python tracebacks of internal errors (for bug reports)")
+    parser.add_argument(
+        "--traceback",
+        action="store_true",
+        help="show Python tracebacks of internal errors (for bug reports)",
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_inspect(commands)
     _add_check(commands)
@@ -1110,15 +1229,24 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _add_inspect(commands: Any) -> None:
     p = commands.add_parser(
-        "inspect", help="show the graphs, fusion decisions, memory plan, code and timings",
-        description="Compile FUNC for the argument specs and show what the compiler did.")
+        "inspect",
+        help="show the graphs, fusion decisions, memory plan, code and timings",
+        description="Compile FUNC for the argument specs and show what the compiler did.",
+    )
     p.add_argument("target", metavar="FILE.py:FUNC")
-    p.add_argument("specs", nargs="*", metavar="ARGSPEC",
-                   help="f32[1000,1000], i64[n], f64[], bool[3,4], 3, 0.5; optionally NAME= first")
+    p.add_argument(
+        "specs",
+        nargs="*",
+        metavar="ARGSPEC",
+        help="f32[1000,1000], i64[n], f64[], bool[3,4], 3, 0.5; optionally NAME= first",
+    )
     p.add_argument("--stage", choices=STAGES, default="all", help="the sections to print")
     p.add_argument("--passes", action="store_true", help="also print the graph after each pass")
-    p.add_argument("--run", action="store_true",
-                   help="compile with Numba, run on random inputs and compare with NumPy")
+    p.add_argument(
+        "--run",
+        action="store_true",
+        help="compile with Numba, run on random inputs and compare with NumPy",
+    )
     _add_dims(p)
     p.add_argument("--dot", metavar="FILE", help="write Graphviz source of the optimized graph")
     p.add_argument("--svg", metavar="FILE", help="render the graph to SVG (needs Graphviz)")
@@ -1129,9 +1257,11 @@ def _add_inspect(commands: Any) -> None:
 
 def _add_check(commands: Any) -> None:
     p = commands.add_parser(
-        "check", help="report unsupported constructs without compiling or running the file",
+        "check",
+        help="report unsupported constructs without compiling or running the file",
         description="Check every @jit function (with --all: every top-level function) of FILE "
-                    "for constructs jitgraph cannot compile. The file is parsed, never run.")
+        "for constructs jitgraph cannot compile. The file is parsed, never run.",
+    )
     p.add_argument("file", metavar="FILE.py")
     p.add_argument("--all", action="store_true", help="check every top-level function")
     p.set_defaults(handler=_cmd_check)
@@ -1139,18 +1269,21 @@ def _add_check(commands: Any) -> None:
 
 def _add_compile(commands: Any) -> None:
     p = commands.add_parser(
-        "compile", help="compile functions ahead of time with Numba",
+        "compile",
+        help="compile functions ahead of time with Numba",
         usage="jitgraph compile FILE.py:FUNC ARGSPEC... [[--] FILE.py:FUNC ARGSPEC...] "
-              "[--dims n=SIZE]",
+        "[--dims n=SIZE]",
         description="Compile each FILE.py:FUNC for its ARGSPECs with Numba (in this process; "
-                    "a persistent cache will make this warm it).")
+        "a persistent cache will make this warm it).",
+    )
     _add_dims(p)
     p.set_defaults(handler=_cmd_compile, items=[])
 
 
 def _add_show(commands: Any) -> None:
-    p = commands.add_parser("show", help="print the typed graph and generated code of a saved "
-                                         "symbol")
+    p = commands.add_parser(
+        "show", help="print the typed graph and generated code of a saved symbol"
+    )
     p.add_argument("graph", help="a file written by Symbol.save()")
     p.add_argument("specs", nargs="*", help="argument specs such as A=f32[1000,1000]")
     p.add_argument("--stage", choices=("graph", "source", "all"), default="all")
@@ -1160,8 +1293,13 @@ def _add_show(commands: Any) -> None:
 
 
 def _add_dims(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--dims", action="append", default=[], metavar="NAME=SIZE",
-                        help=f"size of a named dimension (default {SYMBOLIC_SIZE}); repeatable")
+    parser.add_argument(
+        "--dims",
+        action="append",
+        default=[],
+        metavar="NAME=SIZE",
+        help=f"size of a named dimension (default {SYMBOLIC_SIZE}); repeatable",
+    )
 
 
 def parse_arguments(parser: argparse.ArgumentParser, argv: list[str] | None) -> argparse.Namespace:
@@ -1220,8 +1358,11 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # a bug in jitgraph: one line unless asked for the traceback
         if args.traceback or os.environ.get("JITGRAPH_TRACEBACK"):
             raise
-        print(f"jitgraph: internal error (a bug in jitgraph, please report it): "
-              f"{type(exc).__name__}: {exc}; rerun with --traceback for details", file=sys.stderr)
+        print(
+            f"jitgraph: internal error (a bug in jitgraph, please report it): "
+            f"{type(exc).__name__}: {exc}; rerun with --traceback for details",
+            file=sys.stderr,
+        )
         return 3
 
 

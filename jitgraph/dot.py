@@ -25,7 +25,7 @@ def _quote(text: str) -> str:
 
 
 def _short(text: str) -> str:
-    return text if len(text) <= MAX_LABEL else text[:MAX_LABEL - 3] + "..."
+    return text if len(text) <= MAX_LABEL else text[: MAX_LABEL - 3] + "..."
 
 
 def node_label(node: Node, names: dict[Node, str]) -> str:
@@ -40,8 +40,9 @@ def node_label(node: Node, names: dict[Node, str]) -> str:
     return f"{_short(head)}\n{type_text}"
 
 
-def _node_line(node: Node, ident: str, names: dict[Node, str], outputs: set[Node],
-               stored: set[Node]) -> str:
+def _node_line(
+    node: Node, ident: str, names: dict[Node, str], outputs: set[Node], stored: set[Node]
+) -> str:
     attrs = [f"label={_quote(node_label(node, names))}"]
     if node.op is Op.VAR:
         attrs.append("shape=box")
@@ -58,32 +59,60 @@ def _kind(group: Group) -> str:
     return getattr(group.kind, "value", str(group.kind))  # row groups name their kind as text
 
 
-def _cluster(key: str, title: str, members: list[Node], body: list[str], indent: str,
-             ident: dict[Node, str], names: dict[Node, str], outputs: set[Node],
-             stored: set[Node]) -> list[str]:
-    lines = [f"{indent}subgraph cluster_{key} {{",
-             f'{indent}  label={_quote(title)}; style=rounded; color="#4a78b5";', *body]
+def _cluster(
+    key: str,
+    title: str,
+    members: list[Node],
+    body: list[str],
+    indent: str,
+    ident: dict[Node, str],
+    names: dict[Node, str],
+    outputs: set[Node],
+    stored: set[Node],
+) -> list[str]:
+    lines = [
+        f"{indent}subgraph cluster_{key} {{",
+        f'{indent}  label={_quote(title)}; style=rounded; color="#4a78b5";',
+        *body,
+    ]
     lines.extend(indent + _node_line(m, ident[m], names, outputs, stored) for m in members)
     return lines + [f"{indent}}}"]
 
 
-def _group_lines(i: int, group: Group, ident: dict[Node, str], names: dict[Node, str],
-                 outputs: set[Node], stored: set[Node], grouped: set[Node]) -> list[str]:
+def _group_lines(
+    i: int,
+    group: Group,
+    ident: dict[Node, str],
+    names: dict[Node, str],
+    outputs: set[Node],
+    stored: set[Node],
+    grouped: set[Node],
+) -> list[str]:
     """One cluster per group; a row group's parts are clusters inside its cluster."""
     title = f"group {i}: {_kind(group)} -> {names[group.root]}"
     body: list[str] = []
     for j, part in enumerate(getattr(group, "parts", ())):
         members = [m for m in part.members if m in ident and m not in grouped]
         grouped.update(members)
-        body += _cluster(f"{i}_{j}", f"{_kind(part)} -> {names[part.root]}", members, [],
-                         "    ", ident, names, outputs, stored)
+        body += _cluster(
+            f"{i}_{j}",
+            f"{_kind(part)} -> {names[part.root]}",
+            members,
+            [],
+            "    ",
+            ident,
+            names,
+            outputs,
+            stored,
+        )
     members = [m for m in group.members if m in ident and m not in grouped]
     grouped.update(members)
     return _cluster(str(i), title, members, body, "  ", ident, names, outputs, stored)
 
 
-def to_dot(graph: Graph, groups: Sequence[Group] = (), name: str = "graph",
-           stored: set[Node] | None = None) -> str:
+def to_dot(
+    graph: Graph, groups: Sequence[Group] = (), name: str = "graph", stored: set[Node] | None = None
+) -> str:
     """DOT source of `graph`; `groups` (a Plan's fusion groups) become clusters and `stored`
     (values kept in memory, default: the groups' roots) are filled."""
     names = value_names(graph)
@@ -92,14 +121,16 @@ def to_dot(graph: Graph, groups: Sequence[Group] = (), name: str = "graph",
     outputs = set(graph.outputs)
     stored = {g.root for g in groups} if stored is None else stored
     grouped: set[Node] = set()
-    lines = [f"digraph {_quote(name)} {{", "  rankdir=TB;",
-             '  graph [fontname="Helvetica" fontsize=11];',
-             '  node [shape=ellipse fontname="Helvetica" fontsize=10];',
-             '  edge [fontname="Helvetica" fontsize=9];']
+    lines = [
+        f"digraph {_quote(name)} {{",
+        "  rankdir=TB;",
+        '  graph [fontname="Helvetica" fontsize=11];',
+        '  node [shape=ellipse fontname="Helvetica" fontsize=10];',
+        '  edge [fontname="Helvetica" fontsize=9];',
+    ]
     for i, group in enumerate(groups):
         lines += _group_lines(i, group, ident, names, outputs, stored, grouped)
-    lines.extend(_node_line(n, ident[n], names, outputs, stored)
-                 for n in nodes if n not in grouped)
+    lines.extend(_node_line(n, ident[n], names, outputs, stored) for n in nodes if n not in grouped)
     for node in nodes:
         for inp in dict.fromkeys(node.inputs):
             lines.append(f"  {ident[inp]} -> {ident[node]};")

@@ -36,7 +36,8 @@ class SerializationError(JitGraphError, ValueError):
 
 
 class CodegenError(JitGraphError):
-    """A graph the code generator cannot lower (a bug or a missing feature: the message says which)."""
+    """A graph the code generator cannot lower (a bug or a missing feature: the message says
+    which)."""
 
 
 class GraphIndexError(JitGraphError, IndexError):

@@ -7,7 +7,8 @@ debugging: no code is generated, every intermediate is an ordinary NumPy array.
 from __future__ import annotations
 
 import warnings
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -101,8 +102,10 @@ def evaluate(graph: Graph, arrays: list[np.ndarray]) -> list[np.ndarray]:
     for node in graph.outputs:
         value = np.array(env[node], copy=True)
         if value.dtype != node.dtype:
-            raise CodegenError(f"reference: {node.op.value} gave {value.dtype}, the IR inferred "
-                               f"{node.dtype} (a jitgraph bug: please report it)")
+            raise CodegenError(
+                f"reference: {node.op.value} gave {value.dtype}, the IR inferred "
+                f"{node.dtype} (a jitgraph bug: please report it)"
+            )
         results.append(value)
     return results
 

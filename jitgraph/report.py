@@ -13,13 +13,13 @@ from typing import Any
 
 from .ir import dims as D
 from .ir.node import Graph, Node
-from .ir.ops import Kind, Op, kind
+from .ir.ops import Kind, kind
 from .ir.printer import format_graph, format_type, value_names
 from .ir.shape_env import ShapeEnv
 from .passes.memory import MemoryPlan, plan_buffers, value_bytes
 from .passes.partition import Group, Plan
-from .passes.rows import RowGroup
 from .passes.pipeline import PASSES
+from .passes.rows import RowGroup
 
 WIDTH = 100
 
@@ -37,8 +37,12 @@ class Report:
     def as_dict(self) -> dict[str, Any]:
         return {
             "stages": [{"pass": name, "graph": text} for name, text in self.stages],
-            "groups": self.groups, "declined": self.declined, "buffers": self.buffers,
-            "memory": self.memory, "source": self.source, "timings": self.timings,
+            "groups": self.groups,
+            "declined": self.declined,
+            "buffers": self.buffers,
+            "memory": self.memory,
+            "source": self.source,
+            "timings": self.timings,
         }
 
     def __str__(self) -> str:
@@ -53,8 +57,12 @@ class Report:
         parts.append(_section("memory plan", _memory_text(self.buffers, self.memory)))
         parts.append(_section("generated code", self.source.rstrip()))
         if self.timings:
-            parts.append(_section("compile time", "  ".join(f"{k} {v * 1e3:.1f} ms"
-                                                             for k, v in self.timings.items())))
+            parts.append(
+                _section(
+                    "compile time",
+                    "  ".join(f"{k} {v * 1e3:.1f} ms" for k, v in self.timings.items()),
+                )
+            )
         return "\n\n".join(parts)
 
 
@@ -87,8 +95,11 @@ def _describe_group(group: Group, names: dict[Node, str], env: ShapeEnv, graph: 
         space = root.inputs[1].shape
     computed = [m for m in group.members if kind(m.op) is not Kind.VIEW]
     return {
-        "kind": group.kind.value, "root": names[root], "type": format_type(root),
-        "members": [names[m] for m in computed], "ops": [m.op.value for m in computed],
+        "kind": group.kind.value,
+        "root": names[root],
+        "type": format_type(root),
+        "members": [names[m] for m in computed],
+        "ops": [m.op.value for m in computed],
         "iteration_space": "[" + D.format_shape(env.shape(space)) + "]",
         "source": sorted({w for m in group.members if (w := _where(graph, m))}),
     }
@@ -101,7 +112,9 @@ def describe_groups(plan: Plan, names: dict[Node, str], env: ShapeEnv) -> list[d
     for i, group in enumerate(plan.groups):
         if isinstance(group, RowGroup):
             entry = {
-                "kind": "rows", "root": names[group.root], "type": format_type(group.root),
+                "kind": "rows",
+                "root": names[group.root],
+                "type": format_type(group.root),
                 "iteration_space": "[" + D.format_shape(env.shape(group.outer)) + "] (parallel)",
                 "stages": [_describe_group(p, names, env, plan.graph) for p in group.parts],
                 "in_registers": [names[n] for n in group.parts_order(group.row_locals)],
@@ -116,43 +129,67 @@ def describe_groups(plan: Plan, names: dict[Node, str], env: ShapeEnv) -> list[d
     return groups
 
 
-def describe_buffers(plan: Plan, memory: MemoryPlan, names: dict[Node, str],
-                     shapes: list[tuple[int, ...]]) -> list[dict[str, Any]]:
+def describe_buffers(
+    plan: Plan, memory: MemoryPlan, names: dict[Node, str], shapes: list[tuple[int, ...]]
+) -> list[dict[str, Any]]:
     rows = []
     for node, buf in memory.buffers.items():
-        rows.append({
-            "value": names[node], "shape": tuple(D.evaluate(d, shapes) for d in node.shape),
-            "dtype": node.dtype.name, "bytes": value_bytes(node, shapes),
-            "live": [buf.first, buf.last], "slot": buf.slot,
-            "inplace_of": names[buf.inplace_of] if buf.inplace_of is not None else None,
-            "in_output": names[buf.in_output] if buf.in_output is not None else None,
-        })
+        rows.append(
+            {
+                "value": names[node],
+                "shape": tuple(D.evaluate(d, shapes) for d in node.shape),
+                "dtype": node.dtype.name,
+                "bytes": value_bytes(node, shapes),
+                "live": [buf.first, buf.last],
+                "slot": buf.slot,
+                "inplace_of": names[buf.inplace_of] if buf.inplace_of is not None else None,
+                "in_output": names[buf.in_output] if buf.in_output is not None else None,
+            }
+        )
     return rows
 
 
 def unfused_bytes(graph: Graph, shapes: list[tuple[int, ...]]) -> int:
     """Intermediate bytes if every computed node were stored (as NumPy runs it, line by line)."""
     outputs = set(graph.outputs)
-    return sum(value_bytes(n, shapes) for n in graph.nodes()
-               if n not in outputs and kind(n.op) not in (Kind.SOURCE, Kind.VIEW) and n.ndim > 0)
+    return sum(
+        value_bytes(n, shapes)
+        for n in graph.nodes()
+        if n not in outputs and kind(n.op) not in (Kind.SOURCE, Kind.VIEW) and n.ndim > 0
+    )
 
 
-def build_report(graph: Graph, plan: Plan, source: str, shapes: list[tuple[int, ...]],
-                 timings: dict[str, float] | None = None) -> Report:
+def build_report(
+    graph: Graph,
+    plan: Plan,
+    source: str,
+    shapes: list[tuple[int, ...]],
+    timings: dict[str, float] | None = None,
+) -> Report:
     env = ShapeEnv(plan.graph.checks())
     names = value_names(plan.graph)
     memory = plan_buffers(plan, env)
     stages = [(name, format_graph(g)) for name, g in pass_stages(graph)]
-    declined = [{"value": names.get(d.node, "?"), "op": d.node.op.value, "reason": d.reason,
-                 "detail": d.detail, "source": _where(plan.graph, d.node)} for d in plan.declined]
+    declined = [
+        {
+            "value": names.get(d.node, "?"),
+            "op": d.node.op.value,
+            "reason": d.reason,
+            "detail": d.detail,
+            "source": _where(plan.graph, d.node),
+        }
+        for d in plan.declined
+    ]
     return Report(
         stages=stages,
         groups=describe_groups(plan, names, env),
         declined=declined,
         buffers=describe_buffers(plan, memory, names, shapes),
-        memory={"unfused_bytes": unfused_bytes(plan.graph, shapes),
-                "fused_bytes": memory.unplanned_bytes(shapes),
-                "planned_bytes": memory.planned_bytes(shapes)},
+        memory={
+            "unfused_bytes": unfused_bytes(plan.graph, shapes),
+            "fused_bytes": memory.unplanned_bytes(shapes),
+            "planned_bytes": memory.planned_bytes(shapes),
+        },
         source=source,
         timings=dict(timings or {}),
     )
@@ -162,12 +199,21 @@ def _groups_text(groups: list[dict[str, Any]]) -> str:
     lines = []
     for g in groups:
         where = f"  (lines {', '.join(g['source'])})" if g["source"] else ""
-        lines.append(f"group {g['id']}: {g['kind']} -> {g['root']} : {g['type']} over "
-                     f"{g['iteration_space']}{where}")
+        lines.append(
+            f"group {g['id']}: {g['kind']} -> {g['root']} : {g['type']} over "
+            f"{g['iteration_space']}{where}"
+        )
         for stage in g.get("stages", [g]):
-            prefix = f"    {stage['kind']} over {stage['iteration_space']}: " if "stages" in g else "    "
-            lines.append(prefix + "computes " + ", ".join(
-                f"{m} {o}" for m, o in zip(stage["members"], stage["ops"])))
+            prefix = (
+                f"    {stage['kind']} over {stage['iteration_space']}: "
+                if "stages" in g
+                else "    "
+            )
+            lines.append(
+                prefix
+                + "computes "
+                + ", ".join(f"{m} {o}" for m, o in zip(stage["members"], stage["ops"]))
+            )
         if g.get("in_registers"):
             lines.append(f"    one value per row, in registers: {', '.join(g['in_registers'])}")
         for value, holder in g.get("kept_in", {}).items():
@@ -181,8 +227,7 @@ def _declined_text(declined: list[dict[str, Any]]) -> str:
 
 
 def _memory_text(buffers: list[dict[str, Any]], memory: dict[str, int]) -> str:
-    header = (f"{'value':<8}{'shape':<22}{'dtype':<9}{'bytes':>14}  {'live':<9}{'slot':<6}"
-              "stored in")
+    header = f"{'value':<8}{'shape':<22}{'dtype':<9}{'bytes':>14}  {'live':<9}{'slot':<6}stored in"
     rows = [header] + [
         f"{b['value']:<8}{str(b['shape']):<22}{b['dtype']:<9}{b['bytes']:>14,}  "
         f"{str(b['live'][0]) + '..' + str(b['live'][1]):<9}"
@@ -192,6 +237,8 @@ def _memory_text(buffers: list[dict[str, Any]], memory: dict[str, int]) -> str:
     ]
     if not buffers:
         rows = ["no intermediate buffers: every intermediate value lives in registers"]
-    rows.append(f"intermediate bytes: unfused (one array per operation) {memory['unfused_bytes']:,}; "
-                f"fused {memory['fused_bytes']:,}; planned {memory['planned_bytes']:,}")
+    rows.append(
+        f"intermediate bytes: unfused (one array per operation) {memory['unfused_bytes']:,}; "
+        f"fused {memory['fused_bytes']:,}; planned {memory['planned_bytes']:,}"
+    )
     return "\n".join(rows)

@@ -14,8 +14,9 @@ import linecache
 import os
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -68,8 +69,13 @@ def _numba_namespace() -> dict[str, Any]:
         _THREADING_CHOSEN = True
     from .codegen import vmath
 
-    return {"np": np, "njit": numba.njit, "prange": numba.prange, "FASTMATH": FASTMATH,
-            **vmath.NAMESPACE}
+    return {
+        "np": np,
+        "njit": numba.njit,
+        "prange": numba.prange,
+        "FASTMATH": FASTMATH,
+        **vmath.NAMESPACE,
+    }
 
 
 def _python_namespace() -> dict[str, Any]:
@@ -78,8 +84,13 @@ def _python_namespace() -> dict[str, Any]:
     # backend's exactly.
     from .codegen import vmath
 
-    return {"np": np, "njit": lambda *a, **k: (lambda fn: fn), "prange": range,
-            "FASTMATH": FASTMATH, **vmath.NAMESPACE}
+    return {
+        "np": np,
+        "njit": lambda *a, **k: lambda fn: fn,
+        "prange": range,
+        "FASTMATH": FASTMATH,
+        **vmath.NAMESPACE,
+    }
 
 
 def _register_source(source: str, label: str) -> str:
@@ -111,8 +122,15 @@ class Executable:
 
 def build(graph: Graph, backend: str = "numba", label: str = "graph") -> Executable:
     if backend == "reference":
-        return Executable(graph, None, None, "", lambda *a: tuple(reference.evaluate(graph, list(a))),
-                          backend, graph)
+        return Executable(
+            graph,
+            None,
+            None,
+            "",
+            lambda *a: tuple(reference.evaluate(graph, list(a))),
+            backend,
+            graph,
+        )
     timings: dict[str, float] = {}
     start = time.perf_counter()
     plan = make_plan(graph)
@@ -136,7 +154,9 @@ def _identifier(label: str) -> str:
     return text if text and not text[0].isdigit() else "g" + text
 
 
-def _guard_threading(entry: Callable[..., tuple], timings: dict[str, float]) -> Callable[..., tuple]:
+def _guard_threading(
+    entry: Callable[..., tuple], timings: dict[str, float]
+) -> Callable[..., tuple]:
     """Serialize calls if Numba ended up on the non-thread-safe workqueue layer. The first
     call's time (mostly Numba's compilation) is recorded in `timings`."""
 
@@ -172,11 +192,14 @@ def as_array(value: Any, name: str) -> np.ndarray:
         try:
             array = np.asarray(value)
         except Exception as exc:  # ragged lists and the like
-            raise ArgumentError(f"argument {name!r}: cannot convert {type(value).__name__} to an "
-                                f"array ({exc})") from None
+            raise ArgumentError(
+                f"argument {name!r}: cannot convert {type(value).__name__} to an array ({exc})"
+            ) from None
     if array.dtype not in dtypes.SUPPORTED or array.dtype.byteorder == ">":
-        raise ArgumentError(f"argument {name!r} (shape {array.shape}) has dtype {array.dtype}, which "
-                            f"jitgraph does not support; supported: {dtypes.supported_names()}")
+        raise ArgumentError(
+            f"argument {name!r} (shape {array.shape}) has dtype {array.dtype}, which "
+            f"jitgraph does not support; supported: {dtypes.supported_names()}"
+        )
     return array
 
 

@@ -47,8 +47,8 @@ MAX_NAME = 1000
 MAX_OUTPUT_NAME = MAX_NAME + len("_output")  # output names are node names plus this suffix
 MAX_RANK = 64  # NumPy's limit on dimensions: bounds shapes, axis lists and keys
 MAX_ELEMENTS = 2**26  # per constant; far beyond any sensible graph constant, well below a DoS
-_INT_RANGE = (-2**63, 2**63)
-_SCALAR_INT_RANGE = (-2**63, 2**64)  # Python ints a constant accepts (uint64 included)
+_INT_RANGE = (-(2**63), 2**63)
+_SCALAR_INT_RANGE = (-(2**63), 2**64)  # Python ints a constant accepts (uint64 included)
 
 _TOP_KEYS = ("format", "version", "nodes", "heads", "output_names")
 _NODE_KEYS = ("op", "name", "inputs", "attrs")
@@ -59,18 +59,43 @@ _WEAK_DTYPES = ("bool", "int64", "uint64", "float64")  # what np.asarray gives a
 
 # Attribute name -> value kind; (op, name) overrides where one name means different things.
 _KIND = {
-    "keepdims": "bool", "has_lo": "bool", "has_hi": "bool", "endpoint": "bool", "weak": "bool",
-    "ddof": "int", "k": "int", "num": "size", "N": "size", "M": "size", "dtype": "dtype",
-    "axis": "axis", "axes": "axes", "shape": "shape", "key": "key", "fill_value": "fill",
-    "start": "real", "stop": "real", "step": "real", "value": "array",
+    "keepdims": "bool",
+    "has_lo": "bool",
+    "has_hi": "bool",
+    "endpoint": "bool",
+    "weak": "bool",
+    "ddof": "int",
+    "k": "int",
+    "num": "size",
+    "N": "size",
+    "M": "size",
+    "dtype": "dtype",
+    "axis": "axis",
+    "axes": "axes",
+    "shape": "shape",
+    "key": "key",
+    "fill_value": "fill",
+    "start": "real",
+    "stop": "real",
+    "step": "real",
+    "value": "array",
 }
 _OP_KIND = {("var", "shape"): "dims", ("reshape", "shape"): "newshape"}
 _NULLABLE = frozenset({"axis", "axes", "M", "start", "stop", "step", "dtype"})
 _REQUIRED = {
-    "const": ("value", "weak"), "reshape": ("shape",), "broadcast_to": ("shape",),
-    "expand_dims": ("axis",), "getitem": ("key",), "astype": ("dtype",), "zeros": ("shape",),
-    "ones": ("shape",), "empty": ("shape",), "full": ("shape", "fill_value"),
-    "full_like": ("fill_value",), "arange": ("start",), "eye": ("N",),
+    "const": ("value", "weak"),
+    "reshape": ("shape",),
+    "broadcast_to": ("shape",),
+    "expand_dims": ("axis",),
+    "getitem": ("key",),
+    "astype": ("dtype",),
+    "zeros": ("shape",),
+    "ones": ("shape",),
+    "empty": ("shape",),
+    "full": ("shape", "fill_value"),
+    "full_like": ("fill_value",),
+    "arange": ("start",),
+    "eye": ("N",),
     "linspace": ("start", "stop"),
 }
 
@@ -86,8 +111,11 @@ def _show(value: Any) -> str:
         return f"a list of {len(value)} items"
     if isinstance(value, dict):
         return "an object"
-    text = json.dumps(value) if value is None or isinstance(value, (str, bool, int, float)) \
+    text = (
+        json.dumps(value)
+        if value is None or isinstance(value, (str, bool, int, float))
         else repr(value)
+    )
     return text if len(text) <= 60 else text[:57] + "..."
 
 
@@ -105,8 +133,9 @@ def symbol_to_json(symbol: Symbol) -> str:
     order = sym_topological(symbol._heads)
     index = {id(node): i for i, node in enumerate(order)}
     names = _auto_names(order)
-    nodes = [_encode_node(node, index, f"node {i} ({names[id(node)]!r})")
-             for i, node in enumerate(order)]
+    nodes = [
+        _encode_node(node, index, f"node {i} ({names[id(node)]!r})") for i, node in enumerate(order)
+    ]
     heads = [index[id(head)] for head in symbol._heads]
     output_names = symbol._output_names
 
@@ -115,8 +144,10 @@ def symbol_to_json(symbol: Symbol) -> str:
         return json.dumps(value, ensure_ascii=True, allow_nan=False, separators=(", ", ": "))
 
     body = ",\n".join("  " + dump(node) for node in nodes)
-    return (f'{{\n "format": {dump(FORMAT)},\n "version": {VERSION},\n "nodes": [\n{body}\n ],\n'
-            f' "heads": {dump(heads)},\n "output_names": {dump(output_names)}\n}}\n')
+    return (
+        f'{{\n "format": {dump(FORMAT)},\n "version": {VERSION},\n "nodes": [\n{body}\n ],\n'
+        f' "heads": {dump(heads)},\n "output_names": {dump(output_names)}\n}}\n'
+    )
 
 
 def _encode_node(node: SymNode, index: dict[int, int], where: str) -> dict[str, Any]:
@@ -198,8 +229,14 @@ def _enc_key(value: Any, at: str) -> list[Any]:
         elif item is Ellipsis:
             items.append("...")
         elif isinstance(item, slice):
-            items.append({"slice": [None if v is None else _enc_int(v, at)
-                                    for v in (item.start, item.stop, item.step)]})
+            items.append(
+                {
+                    "slice": [
+                        None if v is None else _enc_int(v, at)
+                        for v in (item.start, item.stop, item.step)
+                    ]
+                }
+            )
         else:
             items.append(_enc_int(item, f"{at}: index item"))
     return items
@@ -209,8 +246,10 @@ def _enc_array(value: Any, at: str) -> dict[str, Any]:
     if not isinstance(value, np.ndarray):
         raise _fail(f"{at}: expected a NumPy array, got {type(value).__name__}")
     if value.size > MAX_ELEMENTS:
-        raise _fail(f"{at}: a constant of {value.size} elements is over the limit of "
-                    f"{MAX_ELEMENTS}; pass large arrays as arguments instead")
+        raise _fail(
+            f"{at}: a constant of {value.size} elements is over the limit of "
+            f"{MAX_ELEMENTS}; pass large arrays as arguments instead"
+        )
     dtype = _enc_dtype(value.dtype, at)
     data = value.ravel().tolist()
     if value.dtype.kind == "f":
@@ -219,9 +258,19 @@ def _enc_array(value: Any, at: str) -> dict[str, Any]:
 
 
 _ENCODERS: dict[str, Callable[[Any, str], Any]] = {
-    "bool": _enc_bool, "int": _enc_int, "size": _enc_int, "dtype": _enc_dtype, "axis": _enc_axis,
-    "axes": _enc_ints, "shape": _enc_ints, "dims": _enc_ints, "newshape": _enc_ints,
-    "key": _enc_key, "fill": _enc_scalar, "real": _enc_scalar, "array": _enc_array,
+    "bool": _enc_bool,
+    "int": _enc_int,
+    "size": _enc_int,
+    "dtype": _enc_dtype,
+    "axis": _enc_axis,
+    "axes": _enc_ints,
+    "shape": _enc_ints,
+    "dims": _enc_ints,
+    "newshape": _enc_ints,
+    "key": _enc_key,
+    "fill": _enc_scalar,
+    "real": _enc_scalar,
+    "array": _enc_array,
 }
 
 
@@ -262,8 +311,10 @@ def load(path: str | os.PathLike[str]) -> Symbol:
 
 
 def _reject_constant(literal: str) -> Any:
-    raise _fail(f"{literal} is not valid JSON; write non-finite floats as the strings "
-                '"nan", "inf" and "-inf"')
+    raise _fail(
+        f"{literal} is not valid JSON; write non-finite floats as the strings "
+        '"nan", "inf" and "-inf"'
+    )
 
 
 def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -288,8 +339,10 @@ def _parse(text: str | bytes) -> Any:
     except RecursionError:
         raise _fail("not a jitgraph symbol file: JSON nested too deeply") from None
     except json.JSONDecodeError as exc:
-        raise _fail(f"not valid JSON (truncated or corrupted?): {exc.msg} at line {exc.lineno} "
-                    f"column {exc.colno}") from None
+        raise _fail(
+            f"not valid JSON (truncated or corrupted?): {exc.msg} at line {exc.lineno} "
+            f"column {exc.colno}"
+        ) from None
     except ValueError as exc:  # undecodable bytes, integers of thousands of digits
         raise _fail(f"not valid JSON: {exc}") from None
 
@@ -337,8 +390,10 @@ def _check_output_names(names: Any, count: int) -> list[str] | None:
         raise _fail(f"'output_names' has {len(names)} names for {count} heads")
     for j, name in enumerate(names):
         if type(name) is not str or len(name) > MAX_OUTPUT_NAME:
-            raise _fail(f"output_names[{j}]: expected a string of at most {MAX_OUTPUT_NAME} "
-                        f"characters, got {_show(name)}")
+            raise _fail(
+                f"output_names[{j}]: expected a string of at most {MAX_OUTPUT_NAME} "
+                f"characters, got {_show(name)}"
+            )
     return names
 
 
@@ -372,8 +427,10 @@ def _check_all_used(specs: list[_NodeSpec], heads: list[int], labels: list[str])
             used.update(specs[i].inputs)
     for i in range(len(specs)):
         if i not in used:
-            raise _fail(f"node {i}{labels[i]}: not used by any head; a saved graph holds only "
-                        "what its outputs need")
+            raise _fail(
+                f"node {i}{labels[i]}: not used by any head; a saved graph holds only "
+                "what its outputs need"
+            )
 
 
 def _decode_node(i: int, raw: Any, label: str) -> _NodeSpec:
@@ -382,8 +439,9 @@ def _decode_node(i: int, raw: Any, label: str) -> _NodeSpec:
         raise _fail(f"{where}: expected a node object, got {_show(raw)}")
     unknown = [k for k in raw if k not in _NODE_KEYS]
     if unknown:
-        raise _fail(f"{where}: unknown key {_show(unknown[0])}; a node has the keys "
-                    f"{', '.join(_NODE_KEYS)}")
+        raise _fail(
+            f"{where}: unknown key {_show(unknown[0])}; a node has the keys {', '.join(_NODE_KEYS)}"
+        )
     if "op" not in raw:
         raise _fail(f"{where}: 'op' is missing")
     op = raw["op"]
@@ -407,8 +465,10 @@ def _decode_name(name: Any, op: str, where: str) -> str | None:
     if name is None:
         return None  # named automatically, as before saving
     if type(name) is not str or len(name) > MAX_NAME:
-        raise _fail(f"{where}: 'name' must be a string of at most {MAX_NAME} characters or null, "
-                    f"got {_show(name)}")
+        raise _fail(
+            f"{where}: 'name' must be a string of at most {MAX_NAME} characters or null, "
+            f"got {_show(name)}"
+        )
     return name
 
 
@@ -436,17 +496,20 @@ def _check_arity(op: str, inputs: list[int], attrs: dict[str, Any], where: str) 
     if arity is None and not inputs:
         raise _fail(f"{where}: op {op!r} takes one or more inputs, got none")
     if arity is not None and len(inputs) != arity:
-        raise _fail(f"{where}: op {op!r} takes {arity} input{'s' if arity != 1 else ''}, "
-                    f"got {len(inputs)}")
+        raise _fail(
+            f"{where}: op {op!r} takes {arity} input{'s' if arity != 1 else ''}, got {len(inputs)}"
+        )
 
 
 def _check_const(attrs: dict[str, Any], where: str) -> None:
     value = attrs["value"]
     # A weak constant stands for a Python scalar (specialize calls .item() on it).
     if attrs["weak"] and (value.shape != () or value.dtype.name not in _WEAK_DTYPES):
-        raise _fail(f"{where}: a weak constant must be a 0-d array of dtype "
-                    f"{', '.join(_WEAK_DTYPES)}; got shape {list(value.shape)}, "
-                    f"dtype {value.dtype}")
+        raise _fail(
+            f"{where}: a weak constant must be a 0-d array of dtype "
+            f"{', '.join(_WEAK_DTYPES)}; got shape {list(value.shape)}, "
+            f"dtype {value.dtype}"
+        )
 
 
 def _decode_attrs(attrs: Any, op: str, where: str) -> dict[str, Any]:
@@ -456,8 +519,10 @@ def _decode_attrs(attrs: Any, op: str, where: str) -> dict[str, Any]:
     result: dict[str, Any] = {}
     for key, value in attrs.items():
         if key not in allowed:
-            raise _fail(f"{where}: op {op!r} has no attribute {_show(key)}; its attributes are "
-                        f"{', '.join(allowed) or '(none)'}")
+            raise _fail(
+                f"{where}: op {op!r} has no attribute {_show(key)}; its attributes are "
+                f"{', '.join(allowed) or '(none)'}"
+            )
         at = f"{where}: attribute {key!r}"
         if value is None and key in _NULLABLE:
             result[key] = None
@@ -493,8 +558,7 @@ def _dec_size(value: Any, at: str) -> int:
 def _dec_dtype(value: Any, at: str) -> np.dtype:
     # A lookup, not np.dtype(text): the file picks from a fixed list and nothing is parsed.
     if type(value) is not str or value not in _DTYPES:
-        raise _fail(f"{at}: expected a dtype name, one of {', '.join(_DTYPES)}; "
-                    f"got {_show(value)}")
+        raise _fail(f"{at}: expected a dtype name, one of {', '.join(_DTYPES)}; got {_show(value)}")
     return _DTYPES[value]
 
 
@@ -542,8 +606,9 @@ def _dec_key_item(value: Any, at: str) -> Any:
         bounds = value.get("slice")
         if list(value) != ["slice"] or not isinstance(bounds, list) or len(bounds) != 3:
             raise _fail(f'{at}: a slice is {{"slice": [start, stop, step]}}, got {_show(value)}')
-        start, stop, step = (None if v is None else _dec_int(v, f"{at}.slice[{j}]")
-                             for j, v in enumerate(bounds))
+        start, stop, step = (
+            None if v is None else _dec_int(v, f"{at}.slice[{j}]") for j, v in enumerate(bounds)
+        )
         if step == 0:
             raise _fail(f"{at}: slice step cannot be zero")
         return slice(start, stop, step)
@@ -578,8 +643,10 @@ def _dec_scalar(value: Any, at: str, allow_bool: bool = True) -> Any:
     if not isinstance(value, dict):
         return _dec_number(value, at, allow_bool)
     if sorted(value) != ["dtype", "value"]:
-        raise _fail(f'{at}: a typed scalar is {{"dtype": ..., "value": ...}}, got keys '
-                    f"{', '.join(map(_show, value))}")
+        raise _fail(
+            f'{at}: a typed scalar is {{"dtype": ..., "value": ...}}, got keys '
+            f"{', '.join(map(_show, value))}"
+        )
     dtype = _dec_dtype(value["dtype"], f"{at}.dtype")
     if dtype.kind == "b" and not allow_bool:
         raise _fail(f"{at}: a bool is not allowed here")
@@ -592,19 +659,24 @@ def _dec_real(value: Any, at: str) -> Any:
 
 def _dec_array(value: Any, at: str) -> np.ndarray:
     if not isinstance(value, dict) or sorted(value) != ["data", "dtype", "shape"]:
-        raise _fail(f'{at}: expected {{"dtype": ..., "shape": [...], "data": [...]}}, '
-                    f"got {_show(value)}")
+        raise _fail(
+            f'{at}: expected {{"dtype": ..., "shape": [...], "data": [...]}}, got {_show(value)}'
+        )
     dtype = _dec_dtype(value["dtype"], f"{at}.dtype")
-    shape = _dec_list(value["shape"], f"{at}.shape",
-                      lambda v, a: _dec_int(v, a, 0, MAX_ELEMENTS + 1))
+    shape = _dec_list(
+        value["shape"], f"{at}.shape", lambda v, a: _dec_int(v, a, 0, MAX_ELEMENTS + 1)
+    )
     size = math.prod(shape)
     if size > MAX_ELEMENTS:
-        raise _fail(f"{at}: shape {list(shape)} has {size} elements, over the limit of "
-                    f"{MAX_ELEMENTS}")
+        raise _fail(
+            f"{at}: shape {list(shape)} has {size} elements, over the limit of {MAX_ELEMENTS}"
+        )
     data = value["data"]
     if not isinstance(data, list) or len(data) != size:
-        raise _fail(f"{at}: shape {list(shape)} needs a flat 'data' list of {size} elements, "
-                    f"got {_show(data)}")
+        raise _fail(
+            f"{at}: shape {list(shape)} needs a flat 'data' list of {size} elements, "
+            f"got {_show(data)}"
+        )
     return _dec_elements(data, dtype, f"{at}.data").reshape(shape)
 
 
@@ -649,8 +721,17 @@ def _dec_floats(data: list[Any], dtype: np.dtype, at: str) -> np.ndarray:
 
 
 _DECODERS: dict[str, Callable[[Any, str], Any]] = {
-    "bool": _dec_bool, "int": _dec_int, "size": _dec_size, "dtype": _dec_dtype,
-    "axis": _dec_axis, "axes": _dec_axes, "shape": _dec_shape, "dims": _dec_dims,
-    "newshape": _dec_newshape, "key": _dec_key, "fill": _dec_scalar, "real": _dec_real,
+    "bool": _dec_bool,
+    "int": _dec_int,
+    "size": _dec_size,
+    "dtype": _dec_dtype,
+    "axis": _dec_axis,
+    "axes": _dec_axes,
+    "shape": _dec_shape,
+    "dims": _dec_dims,
+    "newshape": _dec_newshape,
+    "key": _dec_key,
+    "fill": _dec_scalar,
+    "real": _dec_real,
     "array": _dec_array,
 }

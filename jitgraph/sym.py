@@ -7,15 +7,17 @@ Every function takes an optional `name=` (the node's name in list_outputs / get_
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from .ir import dtypes
-from .symbol import (Constant, Group, Symbol, Variable, _apply, _shape_tuple, clip, var)  # noqa: F401
+from .symbol import Constant, Group, Symbol, Variable, _apply, _shape_tuple, clip, var  # noqa: F401
 
 
 def _unary(op: str, doc: str):
     def fn(x: Any, name: str | None = None) -> Symbol:
         return _apply(op, [x], name)
+
     fn.__name__ = fn.__qualname__ = doc
     fn.__doc__ = f"np.{doc} over a Symbol."
     return fn
@@ -24,6 +26,7 @@ def _unary(op: str, doc: str):
 def _binary(op: str, doc: str):
     def fn(x: Any, y: Any, name: str | None = None) -> Symbol:
         return _apply(op, [x, y], name)
+
     fn.__name__ = fn.__qualname__ = doc
     fn.__doc__ = f"np.{doc} over Symbols."
     return fn
@@ -32,8 +35,11 @@ def _binary(op: str, doc: str):
 def _reduction(op: str, doc: str):
     def fn(x: Any, axis: Any = None, keepdims: bool = False, name: str | None = None) -> Symbol:
         return _apply(op, [x], name, axis=_axis(axis), keepdims=keepdims)
+
     fn.__name__ = fn.__qualname__ = doc
-    fn.__doc__ = f"np.{doc} over a Symbol: axis None, an int (negative counts from the end) or a tuple."
+    fn.__doc__ = (
+        f"np.{doc} over a Symbol: axis None, an int (negative counts from the end) or a tuple."
+    )
     return fn
 
 
@@ -42,23 +48,64 @@ def _axis(axis: Any) -> Any:
 
 
 _UNARY = {
-    "negative": "negative", "abs": "absolute", "absolute": "absolute", "logical_not": "logical_not",
-    "exp": "exp", "expm1": "expm1", "log": "log", "log1p": "log1p", "log2": "log2",
-    "log10": "log10", "sqrt": "sqrt", "sin": "sin", "cos": "cos", "tan": "tan",
-    "arcsin": "arcsin", "arccos": "arccos", "arctan": "arctan", "sinh": "sinh", "cosh": "cosh",
-    "tanh": "tanh", "floor": "floor", "ceil": "ceil", "sign": "sign", "isnan": "isnan",
-    "isinf": "isinf", "isfinite": "isfinite", "square": "square", "reciprocal": "reciprocal",
+    "negative": "negative",
+    "abs": "absolute",
+    "absolute": "absolute",
+    "logical_not": "logical_not",
+    "exp": "exp",
+    "expm1": "expm1",
+    "log": "log",
+    "log1p": "log1p",
+    "log2": "log2",
+    "log10": "log10",
+    "sqrt": "sqrt",
+    "sin": "sin",
+    "cos": "cos",
+    "tan": "tan",
+    "arcsin": "arcsin",
+    "arccos": "arccos",
+    "arctan": "arctan",
+    "sinh": "sinh",
+    "cosh": "cosh",
+    "tanh": "tanh",
+    "floor": "floor",
+    "ceil": "ceil",
+    "sign": "sign",
+    "isnan": "isnan",
+    "isinf": "isinf",
+    "isfinite": "isfinite",
+    "square": "square",
+    "reciprocal": "reciprocal",
 }
 _BINARY = {
-    "add": "add", "subtract": "subtract", "multiply": "multiply", "divide": "true_divide",
-    "true_divide": "true_divide", "floor_divide": "floor_divide", "mod": "remainder",
-    "remainder": "remainder", "power": "power", "maximum": "maximum", "minimum": "minimum",
-    "arctan2": "arctan2", "equal": "equal", "not_equal": "not_equal", "less": "less",
-    "less_equal": "less_equal", "greater": "greater", "greater_equal": "greater_equal",
-    "logical_and": "logical_and", "logical_or": "logical_or", "logical_xor": "logical_xor",
-    "matmul": "matmul", "dot": "dot", "outer": "outer",
+    "add": "add",
+    "subtract": "subtract",
+    "multiply": "multiply",
+    "divide": "true_divide",
+    "true_divide": "true_divide",
+    "floor_divide": "floor_divide",
+    "mod": "remainder",
+    "remainder": "remainder",
+    "power": "power",
+    "maximum": "maximum",
+    "minimum": "minimum",
+    "arctan2": "arctan2",
+    "equal": "equal",
+    "not_equal": "not_equal",
+    "less": "less",
+    "less_equal": "less_equal",
+    "greater": "greater",
+    "greater_equal": "greater_equal",
+    "logical_and": "logical_and",
+    "logical_or": "logical_or",
+    "logical_xor": "logical_xor",
+    "matmul": "matmul",
+    "dot": "dot",
+    "outer": "outer",
 }
-_REDUCTIONS = {name: name for name in ("sum", "prod", "max", "min", "argmax", "argmin", "any", "all", "mean")}
+_REDUCTIONS = {
+    name: name for name in ("sum", "prod", "max", "min", "argmax", "argmin", "any", "all", "mean")
+}
 _REDUCTIONS.update({"amax": "max", "amin": "min"})
 
 for _name, _op in _UNARY.items():
@@ -69,12 +116,16 @@ for _name, _op in _REDUCTIONS.items():
     globals()[_name] = _reduction(_op, _name)
 
 
-def var_(x: Any, axis: Any = None, keepdims: bool = False, ddof: int = 0, name: str | None = None) -> Symbol:
+def var_(
+    x: Any, axis: Any = None, keepdims: bool = False, ddof: int = 0, name: str | None = None
+) -> Symbol:
     """np.var (population variance unless ddof is given)."""
     return _apply("var_", [x], name, axis=_axis(axis), keepdims=keepdims, ddof=ddof)
 
 
-def std(x: Any, axis: Any = None, keepdims: bool = False, ddof: int = 0, name: str | None = None) -> Symbol:
+def std(
+    x: Any, axis: Any = None, keepdims: bool = False, ddof: int = 0, name: str | None = None
+) -> Symbol:
     return _apply("std", [x], name, axis=_axis(axis), keepdims=keepdims, ddof=ddof)
 
 
@@ -119,21 +170,33 @@ def _dtype_or_none(dtype: Any, what: str) -> Any:
 
 
 def zeros(shape: Any, dtype: Any = None, name: str | None = None) -> Symbol:
-    return _apply("zeros", [], name, shape=_shape_tuple((shape,)), dtype=_dtype_or_none(dtype, "zeros"))
+    return _apply(
+        "zeros", [], name, shape=_shape_tuple((shape,)), dtype=_dtype_or_none(dtype, "zeros")
+    )
 
 
 def ones(shape: Any, dtype: Any = None, name: str | None = None) -> Symbol:
-    return _apply("ones", [], name, shape=_shape_tuple((shape,)), dtype=_dtype_or_none(dtype, "ones"))
+    return _apply(
+        "ones", [], name, shape=_shape_tuple((shape,)), dtype=_dtype_or_none(dtype, "ones")
+    )
 
 
 def empty(shape: Any, dtype: Any = None, name: str | None = None) -> Symbol:
     """Like zeros: jitgraph never hands out uninitialized memory."""
-    return _apply("empty", [], name, shape=_shape_tuple((shape,)), dtype=_dtype_or_none(dtype, "empty"))
+    return _apply(
+        "empty", [], name, shape=_shape_tuple((shape,)), dtype=_dtype_or_none(dtype, "empty")
+    )
 
 
 def full(shape: Any, fill_value: Any, dtype: Any = None, name: str | None = None) -> Symbol:
-    return _apply("full", [], name, shape=_shape_tuple((shape,)), fill_value=fill_value,
-                  dtype=_dtype_or_none(dtype, "full"))
+    return _apply(
+        "full",
+        [],
+        name,
+        shape=_shape_tuple((shape,)),
+        fill_value=fill_value,
+        dtype=_dtype_or_none(dtype, "full"),
+    )
 
 
 def zeros_like(x: Any, dtype: Any = None, name: str | None = None) -> Symbol:
@@ -149,21 +212,43 @@ def empty_like(x: Any, dtype: Any = None, name: str | None = None) -> Symbol:
 
 
 def full_like(x: Any, fill_value: Any, dtype: Any = None, name: str | None = None) -> Symbol:
-    return _apply("full_like", [x], name, fill_value=fill_value, dtype=_dtype_or_none(dtype, "full_like"))
+    return _apply(
+        "full_like", [x], name, fill_value=fill_value, dtype=_dtype_or_none(dtype, "full_like")
+    )
 
 
-def arange(start: Any, stop: Any = None, step: Any = 1, dtype: Any = None, name: str | None = None) -> Symbol:
-    return _apply("arange", [], name, start=start, stop=stop, step=step, dtype=_dtype_or_none(dtype, "arange"))
+def arange(
+    start: Any, stop: Any = None, step: Any = 1, dtype: Any = None, name: str | None = None
+) -> Symbol:
+    return _apply(
+        "arange", [], name, start=start, stop=stop, step=step, dtype=_dtype_or_none(dtype, "arange")
+    )
 
 
-def eye(N: int, M: int | None = None, k: int = 0, dtype: Any = None, name: str | None = None) -> Symbol:
+def eye(
+    N: int, M: int | None = None, k: int = 0, dtype: Any = None, name: str | None = None
+) -> Symbol:
     return _apply("eye", [], name, N=N, M=M, k=k, dtype=_dtype_or_none(dtype, "eye"))
 
 
-def linspace(start: Any, stop: Any, num: int = 50, endpoint: bool = True, dtype: Any = None,
-             name: str | None = None) -> Symbol:
-    return _apply("linspace", [], name, start=start, stop=stop, num=num, endpoint=endpoint,
-                  dtype=_dtype_or_none(dtype, "linspace"))
+def linspace(
+    start: Any,
+    stop: Any,
+    num: int = 50,
+    endpoint: bool = True,
+    dtype: Any = None,
+    name: str | None = None,
+) -> Symbol:
+    return _apply(
+        "linspace",
+        [],
+        name,
+        start=start,
+        stop=stop,
+        num=num,
+        endpoint=endpoint,
+        dtype=_dtype_or_none(dtype, "linspace"),
+    )
 
 
 globals()["var"] = var_  # jg.sym.var is NumPy's variance; jg.Variable / jg.sym.Variable make inputs

@@ -1,4 +1,5 @@
-"""Shared fixtures. Numba compiles cost ~1 s each, so tests compile few, large graphs and reuse them."""
+"""Shared fixtures. Numba compiles cost ~1 s each: tests compile few, large graphs and reuse
+them."""
 
 from __future__ import annotations
 

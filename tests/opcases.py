@@ -17,8 +17,10 @@ import numpy as np
 import jitgraph as jg
 
 DTYPES = ("bool", "int32", "int64", "float32", "float64")
-EPS = {np.dtype("float32"): float(np.finfo(np.float32).eps),
-       np.dtype("float64"): float(np.finfo(np.float64).eps)}
+EPS = {
+    np.dtype("float32"): float(np.finfo(np.float32).eps),
+    np.dtype("float64"): float(np.finfo(np.float64).eps),
+}
 
 # Tolerances in units of the result dtype's machine epsilon (f32 eps 1.2e-7, f64 eps 2.2e-16).
 # exact: IEEE basic operations (+ - * / sqrt, comparisons, selects) are correctly rounded in
@@ -97,8 +99,10 @@ UNARY = [
     _c("isnan", lambda m, x: m.isnan(x), 1),
     _c("isinf", lambda m, x: m.isinf(x), 1),
     _c("isfinite", lambda m, x: m.isfinite(x), 1),
-    *[_c(f"astype_{t}", (lambda t: lambda m, x: _finite_or_zero(m, x).astype(t))(t), 1)
-      for t in DTYPES],
+    *[
+        _c(f"astype_{t}", (lambda t: lambda m, x: _finite_or_zero(m, x).astype(t))(t), 1)
+        for t in DTYPES
+    ],
     # Weak Python scalars (NEP 50): the array's dtype wins unless the scalar's kind is higher.
     _c("add_int", lambda m, x: x + 1, 1),
     _c("mul_float", lambda m, x: x * 2.5, 1),
@@ -108,7 +112,7 @@ UNARY = [
     _c("floordiv_int", lambda m, x: x // 2, 1),
     _c("mod_int", lambda m, x: x % 3, 1),
     _c("pow_int", lambda m, x: m.power(x, 2), 1),
-    _c("pow_float", lambda m, x: x ** 0.5, 1, "transcendental"),
+    _c("pow_float", lambda m, x: x**0.5, 1, "transcendental"),
     _c("gt_int", lambda m, x: x > 0, 1),
     _c("eq_float", lambda m, x: x == 1.0, 1),
     _c("and_bool", lambda m, x: m.logical_and(x, True), 1),
@@ -145,15 +149,35 @@ BINARY = [
 ]
 
 FLOAT_ONLY_BINARY = [
-    _c("power", lambda m, x, y: x ** y, 2, "transcendental"),
+    _c("power", lambda m, x, y: x**y, 2, "transcendental"),
 ]
 
 
 # ---------------------------------------------------------------------------------------------
 # Inputs
 
-FLOAT_VALUES = [np.nan, np.inf, -np.inf, -0.0, 0.0, 1.0, -1.0, 0.5, -2.5, 3.0, 1e-3, 7.25,
-                -0.75, 2.0, 100.0, -9.5, 0.25, -3.0, 1.5, -0.5]
+FLOAT_VALUES = [
+    np.nan,
+    np.inf,
+    -np.inf,
+    -0.0,
+    0.0,
+    1.0,
+    -1.0,
+    0.5,
+    -2.5,
+    3.0,
+    1e-3,
+    7.25,
+    -0.75,
+    2.0,
+    100.0,
+    -9.5,
+    0.25,
+    -3.0,
+    1.5,
+    -0.5,
+]
 INT_VALUES = [-7, -3, -1, 0, 1, 2, 3, 5, 9, -2, 4, 0, 6, -5, 8, 1, -9, 7, 2, -4]
 BOOL_VALUES = [True, False, False, True, True, True, False, False, True, False]
 
@@ -181,8 +205,16 @@ def tolerance(tol: str, dtype: np.dtype, count: int = 1) -> float:
     return scale * EPS[dtype]
 
 
-def compare(name: str, got: Any, expected: np.ndarray, tol: str = "exact", count: int = 1,
-            scale: float = 0.0, signed_zeros: bool = True, values: bool = True) -> None:
+def compare(
+    name: str,
+    got: Any,
+    expected: np.ndarray,
+    tol: str = "exact",
+    count: int = 1,
+    scale: float = 0.0,
+    signed_zeros: bool = True,
+    values: bool = True,
+) -> None:
     """Shape and dtype exactly; bool/int values exactly; floats within the class tolerance
     (reductions: relative to `scale`, the magnitude of what was summed), NaN where NumPy has NaN,
     and (for elementwise results) the sign of zeros. `values=False`: np.empty, shape only."""
@@ -198,22 +230,42 @@ def compare(name: str, got: Any, expected: np.ndarray, tol: str = "exact", count
     rtol = tolerance(tol, expected.dtype, count)
     # A reassociated sum's error is relative to the magnitudes summed, not to the result.
     atol = rtol * scale if tol == "reduction" else 0.0
-    np.testing.assert_allclose(got, expected, rtol=rtol, atol=atol, equal_nan=True, err_msg=name,
-                               strict=True)
+    np.testing.assert_allclose(
+        got, expected, rtol=rtol, atol=atol, equal_nan=True, err_msg=name, strict=True
+    )
     if signed_zeros:
         zeros = (expected == 0) & (got == 0)
-        np.testing.assert_array_equal(np.signbit(got[zeros]), np.signbit(expected[zeros]),
-                                      err_msg=f"{name}: sign of zero")
+        np.testing.assert_array_equal(
+            np.signbit(got[zeros]), np.signbit(expected[zeros]), err_msg=f"{name}: sign of zero"
+        )
 
 
 # ---------------------------------------------------------------------------------------------
 # Reductions: one case per (op, axis, keepdims), written with the array methods both share.
 
-REDUCTION_OPS = ("sum", "mean", "prod", "max", "min", "any", "all", "var", "std", "argmax",
-                 "argmin")
+REDUCTION_OPS = (
+    "sum",
+    "mean",
+    "prod",
+    "max",
+    "min",
+    "any",
+    "all",
+    "var",
+    "std",
+    "argmax",
+    "argmin",
+)
 # (axis, keepdims) on a 3-D input; argmax / argmin take None or an int only.
-AXES = [(None, False), (None, True), (0, False), (-1, True), (1, False), ((0, 2), False),
-        ((2, 0), True)]
+AXES = [
+    (None, False),
+    (None, True),
+    (0, False),
+    (-1, True),
+    (1, False),
+    ((0, 2), False),
+    ((2, 0), True),
+]
 ARG_AXES = [(None, False), (0, False), (-1, True), (1, False)]
 
 
@@ -228,8 +280,9 @@ def _reduction(op: str, axis: Any, keepdims: bool, operand: int = 0) -> Case:
     return _c(name, fn, operand + 1, "reduction")
 
 
-def reduction_cases(ops: Sequence[str] = REDUCTION_OPS, operand: int = 0,
-                    axes: Sequence[tuple] = tuple(AXES)) -> list[Case]:
+def reduction_cases(
+    ops: Sequence[str] = REDUCTION_OPS, operand: int = 0, axes: Sequence[tuple] = tuple(AXES)
+) -> list[Case]:
     cases = []
     for op in ops:
         arg = op.startswith("arg")

@@ -48,15 +48,30 @@ UNSUPPORTED_FILE = textwrap.dedent("""\
         return x + total
     """)
 
-SECTIONS = ["== graph as parsed ", "== optimized graph ", "== fusion groups (one loop nest each) ",
-            "== fusions declined ", "== memory plan ", "== generated code ", "== compile time "]
+SECTIONS = [
+    "== graph as parsed ",
+    "== optimized graph ",
+    "== fusion groups (one loop nest each) ",
+    "== fusions declined ",
+    "== memory plan ",
+    "== generated code ",
+    "== compile time ",
+]
 
 
-def run_cli(*args: str, cwd: Path,
-            env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+def run_cli(
+    *args: str, cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
     """Run `python -m jitgraph ARGS` in `cwd`; no run may ever print a traceback."""
-    done = subprocess.run([sys.executable, "-m", "jitgraph", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=300, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "jitgraph", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     assert "Traceback" not in done.stderr + done.stdout, done.stderr
     return done
 
@@ -95,8 +110,7 @@ def test_argspec_forms():
     assert parse_argspec("bool[3,4]").dtype == np.dtype(bool)
     assert parse_argspec("3").value == 3 and isinstance(parse_argspec("3").value, int)
     assert parse_argspec("k=0.5").value == 0.5 and parse_argspec("k=0.5").name == "k"
-    values = sample_values({"a": parse_argspec("i64[n]"), "b": parse_argspec("f32[n,2]")},
-                           {"n": 7})
+    values = sample_values({"a": parse_argspec("i64[n]"), "b": parse_argspec("f32[n,2]")}, {"n": 7})
     assert values["a"].shape == (7,) and values["b"].shape == (7, 2)  # named dims are shared
     assert values["a"].dtype == np.int64
 
@@ -151,8 +165,13 @@ def test_inspect_row_softmax(user_dir: Path):
     assert all(title in out for title in SECTIONS)
     assert "x=f32[n,16]  (dims n=8)" in out.splitlines()[0]
     parsed = section_body(out, "graph as parsed")
-    for op in ("max x axes=(1,) keepdims=True", "subtract x, %0", "exp %1", "sum %2",
-               "true_divide"):
+    for op in (
+        "max x axes=(1,) keepdims=True",
+        "subtract x, %0",
+        "exp %1",
+        "sum %2",
+        "true_divide",
+    ):
         assert op in parsed
     groups = section_body(out, "fusion groups (one loop nest each)")
     computed = " ".join(re.findall(r"computes (.*)", groups))
@@ -173,8 +192,9 @@ def test_inspect_stages_and_passes(user_dir: Path):
     assert plan.returncode == 0, plan.stderr
     assert "== fusion groups" in plan.stdout and "== memory plan" in plan.stdout
     assert "== generated code" not in plan.stdout and "== graph as parsed" not in plan.stdout
-    source = run_cli("inspect", "model.py:f", "f64[3]", "f64[3]", "--stage", "source",
-                     "--passes", cwd=user_dir)
+    source = run_cli(
+        "inspect", "model.py:f", "f64[3]", "f64[3]", "--stage", "source", "--passes", cwd=user_dir
+    )
     assert source.returncode == 0, source.stderr
     assert "== generated code" in source.stdout and "== fusion groups" not in source.stdout
     assert "== after pass 1: simplify " in source.stdout
@@ -184,8 +204,19 @@ def test_inspect_json(user_dir: Path):
     done = run_cli("inspect", "model.py:softmax", "f64[n,n]", "--json", cwd=user_dir)
     assert done.returncode == 0, done.stderr
     data = json.loads(done.stdout)
-    for key in ("stages", "groups", "declined", "buffers", "memory", "source", "timings",
-                "function", "arguments", "dims", "run"):
+    for key in (
+        "stages",
+        "groups",
+        "declined",
+        "buffers",
+        "memory",
+        "source",
+        "timings",
+        "function",
+        "arguments",
+        "dims",
+        "run",
+    ):
         assert key in data
     assert data["function"] == "softmax" and data["arguments"] == {"x": "f64[n,n]"}
     assert data["dims"] == {"n": 64} and data["run"] is None
@@ -195,22 +226,42 @@ def test_inspect_json(user_dir: Path):
 
 
 def test_dot_output(user_dir: Path):
-    done = run_cli("inspect", "model.py:softmax", "f32[8,8]", "--dot", "g.dot", "--stage",
-                   "parsed", cwd=user_dir)
+    done = run_cli(
+        "inspect",
+        "model.py:softmax",
+        "f32[8,8]",
+        "--dot",
+        "g.dot",
+        "--stage",
+        "parsed",
+        cwd=user_dir,
+    )
     assert done.returncode == 0, done.stderr
     dot = (user_dir / "g.dot").read_text()
     assert dot.startswith('digraph "softmax" {') and "subgraph cluster_0" in dot
-    assert "%2 = exp\\nf32[x.0,x.1]" in dot and 'shape=box' in dot  # op labels, types, args
+    assert "%2 = exp\\nf32[x.0,x.1]" in dot and "shape=box" in dot  # op labels, types, args
     if shutil.which("dot"):
-        accepted = subprocess.run(["dot", "-Tsvg", str(user_dir / "g.dot")],
-                                  capture_output=True, text=True, check=False)
+        accepted = subprocess.run(
+            ["dot", "-Tsvg", str(user_dir / "g.dot")], capture_output=True, text=True, check=False
+        )
         assert accepted.returncode == 0 and "<svg" in accepted.stdout, accepted.stderr
 
 
 @pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot is not installed")
 def test_svg_and_png_rendered_with_graphviz(user_dir: Path):
-    done = run_cli("inspect", "model.py:f", "f64[3]", "f64[3]", "--svg", "g.svg", "--png",
-                   "g.png", "--stage", "parsed", cwd=user_dir)
+    done = run_cli(
+        "inspect",
+        "model.py:f",
+        "f64[3]",
+        "f64[3]",
+        "--svg",
+        "g.svg",
+        "--png",
+        "g.png",
+        "--stage",
+        "parsed",
+        cwd=user_dir,
+    )
     assert done.returncode == 0, done.stderr
     assert "<svg" in (user_dir / "g.svg").read_text()
     assert (user_dir / "g.png").read_bytes().startswith(b"\x89PNG")
@@ -218,8 +269,9 @@ def test_svg_and_png_rendered_with_graphviz(user_dir: Path):
 
 def test_svg_without_graphviz_is_a_clear_error(user_dir: Path):
     env = {**os.environ, "PATH": str(user_dir)}  # no `dot` on this PATH
-    done = run_cli("inspect", "model.py:f", "f64[3]", "f64[3]", "--svg", "g.svg", cwd=user_dir,
-                   env=env)
+    done = run_cli(
+        "inspect", "model.py:f", "f64[3]", "f64[3]", "--svg", "g.svg", cwd=user_dir, env=env
+    )
     assert done.returncode == 2 and "Graphviz" in done.stderr
     assert not (user_dir / "g.svg").exists()
 
@@ -248,8 +300,7 @@ USAGE_ERRORS = [
 
 
 @pytest.mark.parametrize("args, message", USAGE_ERRORS)
-def test_usage_errors_exit_2(user_dir: Path, args: list[str], message: str, capsys,
-                             monkeypatch):
+def test_usage_errors_exit_2(user_dir: Path, args: list[str], message: str, capsys, monkeypatch):
     monkeypatch.chdir(user_dir)
     assert main(args) == 2  # in process: the same code path, without a subprocess per case
     err = capsys.readouterr().err
@@ -332,8 +383,16 @@ def test_check_syntax_error_is_a_problem(tmp_path: Path):
 
 
 def test_compile_failures_exit_2(user_dir: Path):
-    done = run_cli("compile", "unsupported.py:count", "f64[3]", "--", "model.py:f", "f64[3]",
-                   "f64[4]", cwd=user_dir)
+    done = run_cli(
+        "compile",
+        "unsupported.py:count",
+        "f64[3]",
+        "--",
+        "model.py:f",
+        "f64[3]",
+        "f64[4]",
+        cwd=user_dir,
+    )
     assert done.returncode == 2
     lines = done.stdout.splitlines()
     assert lines[0].startswith("unsupported.py:count") and "FAILED: cannot compile" in lines[0]
@@ -344,8 +403,18 @@ def test_compile_failures_exit_2(user_dir: Path):
 
 @pytest.mark.numba
 def test_compile_several_targets(user_dir: Path):
-    done = run_cli("compile", "model.py:f", "f64[n]", "f64[n]", "--", "model.py:softmax",
-                   "f32[n,16]", "--dims", "n=100", cwd=user_dir)
+    done = run_cli(
+        "compile",
+        "model.py:f",
+        "f64[n]",
+        "f64[n]",
+        "--",
+        "model.py:softmax",
+        "f32[n,16]",
+        "--dims",
+        "n=100",
+        cwd=user_dir,
+    )
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     assert re.match(r"model\.py:f +f64\[n\] f64\[n\] +\d+\.\d\d s  ok$", lines[0])
@@ -362,8 +431,9 @@ def test_inspect_run_matches_numpy(user_dir: Path):
     assert run["match"] and run["outputs"] == 1 and run["max_rel_error"] < 1e-4
     assert run["runs"] >= 3 and run["compiled_seconds"] > 0 and run["numpy_seconds"] > 0
     assert "numba" in data["timings"]
-    text = run_cli("inspect", "model.py:f", "f64[10]", "f64[10]", "--run", "--stage", "plan",
-                   cwd=user_dir)
+    text = run_cli(
+        "inspect", "model.py:f", "f64[10]", "f64[10]", "--run", "--stage", "plan", cwd=user_dir
+    )
     assert text.returncode == 0, text.stderr
     body = section_body(text.stdout, "run: compiled vs NumPy")
     assert body.startswith("match: 1 output, max abs error ") and "median of" in body

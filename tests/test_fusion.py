@@ -28,8 +28,10 @@ CASES = {
     "chain": (jg.sym.sqrt(x * x + y * y) * jg.sym.exp(-(x * x)), "xy"),
     "mse": (((x - y) ** 2).mean(), "xy"),
     "softmax": (softmax(x), "x"),
-    "logsumexp": (jg.sym.log(jg.sym.exp(x - x.max(axis=1, keepdims=True)).sum(axis=1))
-                  + x.max(axis=1), "x"),
+    "logsumexp": (
+        jg.sym.log(jg.sym.exp(x - x.max(axis=1, keepdims=True)).sum(axis=1)) + x.max(axis=1),
+        "x",
+    ),
     "standardize": (standardize(x), "x"),
     "max_and_sum": (jg.Group([x.max(axis=1), x.sum(axis=1)]), "x"),
     "a_over_amax": (x / x.max(), "x"),  # Numba's own fused reductions have got this wrong
@@ -56,8 +58,13 @@ def inputs(kind: str, dtype) -> dict[str, np.ndarray]:
     else:
         xs = rng.integers(-5, 5, shape).astype(dtype)
         ys = rng.integers(-5, 5, shape).astype(dtype)
-    return {"x": xs, "y": ys, "W": rng.standard_normal((shape[1], 3)).astype(dtype),
-            "b": rng.standard_normal(3).astype(dtype), "s": np.asarray(3, dtype)}
+    return {
+        "x": xs,
+        "y": ys,
+        "W": rng.standard_normal((shape[1], 3)).astype(dtype),
+        "b": rng.standard_normal(3).astype(dtype),
+        "s": np.asarray(3, dtype),
+    }
 
 
 def outputs_of(fn, args):
@@ -80,8 +87,14 @@ def check(name: str, backend: str, kind: str, dtype) -> None:
     for g, w in zip(got, want, strict=True):
         assert g.dtype == w.dtype and g.shape == w.shape, name
         if w.dtype.kind == "f":
-            np.testing.assert_allclose(g, w, rtol=2e-5 if w.dtype == np.float32 else 1e-12,
-                                       atol=1e-6, equal_nan=True, err_msg=name)
+            np.testing.assert_allclose(
+                g,
+                w,
+                rtol=2e-5 if w.dtype == np.float32 else 1e-12,
+                atol=1e-6,
+                equal_nan=True,
+                err_msg=name,
+            )
         else:
             np.testing.assert_array_equal(g, w, err_msg=name)
 
@@ -98,8 +111,17 @@ def test_fusion_shapes_match_reference(name, kind, dtype):
 def test_fusion_shapes_compiled(dtype):
     # One compile per case and dtype: rows and the size-1 layouts are separate signatures,
     # so only the general layout runs here; the python backend covers the rest.
-    for name in ("softmax", "standardize", "a_over_amax", "mse", "epilogue", "max_and_sum",
-                 "argmax_rows", "full_and_rows", "zero_d_scale"):
+    for name in (
+        "softmax",
+        "standardize",
+        "a_over_amax",
+        "mse",
+        "epilogue",
+        "max_and_sum",
+        "argmax_rows",
+        "full_and_rows",
+        "zero_d_scale",
+    ):
         check(name, "numba", "rows", dtype)
 
 
@@ -199,11 +221,17 @@ def test_update_writes_in_place_over_a_dying_buffer():
 def test_each_fusion_report_section_is_printed_and_serializable():
     r = report(softmax(x), x=np.ones((4, 4)))
     text = str(r)
-    for section in ("graph as built", "fusion groups", "fusions declined", "memory plan",
-                    "generated code"):
+    for section in (
+        "graph as built",
+        "fusion groups",
+        "fusions declined",
+        "memory plan",
+        "generated code",
+    ):
         assert f"== {section}" in text
     data = r.as_dict()
     import json
+
     json.dumps(data)
     assert set(data) >= {"stages", "groups", "declined", "buffers", "memory", "source"}
 

@@ -35,10 +35,12 @@ def stats(x):
 
 def plant_wrong_add(graph):
     """A wrong rewrite: add(x, y) -> subtract(x, y) (for bisection tests)."""
+
     def rule(node):
         if node.op is Op.ADD and node.dtype.kind == "f":
             return build.elementwise(Op.SUB, *node.inputs)
         return None
+
     return rewrite(graph, rule)
 
 
@@ -63,8 +65,9 @@ def test_accepts_a_jitted_function():
 
 
 def test_planted_wrong_pass_is_named_by_bisection(monkeypatch):
-    monkeypatch.setattr(pipeline, "PASSES", pipeline.PASSES + [("plant_wrong_add",
-                                                                plant_wrong_add)])
+    monkeypatch.setattr(
+        pipeline, "PASSES", pipeline.PASSES + [("plant_wrong_add", plant_wrong_add)]
+    )
     x, y = np.arange(6.0).reshape(2, 3), np.full(3, 0.5)
     with pytest.raises(AssertionError) as info:
         assert_matches_numpy(axpy, 2.0, x, y, backend="python")
@@ -82,8 +85,9 @@ def test_no_single_pass_explains_a_frontend_difference(monkeypatch):
     from jitgraph.testing import harness
 
     wrong = Outcome("NumPy", result=np.zeros(3), arguments=[2.0, np.arange(3.0), np.ones(3)])
-    text = harness.bisect_passes(axpy, (2.0, np.arange(3.0), np.ones(3)), "python", (), wrong,
-                                 Tolerance(), ["a", "x", "y"])
+    text = harness.bisect_passes(
+        axpy, (2.0, np.arange(3.0), np.ones(3)), "python", (), wrong, Tolerance(), ["a", "x", "y"]
+    )
     assert "no single pass explains it" in text
 
 
@@ -100,8 +104,10 @@ def test_compare_reports_dtype_shape_structure_and_values():
         "shape (1, 3) where NumPy gives (3,)": (base[None], np.float32(1)),
         "a list of 2 where NumPy gives a tuple of 2": [base, np.float32(1)],
         "1 items where NumPy gives 2": (base,),
-        "first at index (2,): got np.float64(9.0), NumPy gives np.float64(2.0)":
-            (np.array([0.0, 1.0, 9.0]), np.float32(1)),
+        "first at index (2,): got np.float64(9.0), NumPy gives np.float64(2.0)": (
+            np.array([0.0, 1.0, 9.0]),
+            np.float32(1),
+        ),
     }
     for text, result in cases.items():
         kind, problems = compare_outcomes(expected, _outcome(result, base), [base], tol, ["x"])
@@ -117,20 +123,23 @@ def test_compare_side_effects():
     assert "NumPy leaves it untouched" in problems[0]
     # A -0.0 written over 0.0 is a change of bits, even if equal as a value.
     zero = np.zeros(1)
-    kind, _ = compare_outcomes(_outcome(None, zero.copy()), _outcome(None, -zero), [zero],
-                               Tolerance(), ["x"])
+    kind, _ = compare_outcomes(
+        _outcome(None, zero.copy()), _outcome(None, -zero), [zero], Tolerance(), ["x"]
+    )
     assert kind == "mismatch"
 
 
 def test_compare_errors():
     numpy_raises = Outcome("NumPy", error=ValueError("zero-size array"))
-    ok, _ = compare_outcomes(numpy_raises, Outcome("c", error=jg.ArgumentShapeError("x")), [],
-                             Tolerance(), [])
+    ok, _ = compare_outcomes(
+        numpy_raises, Outcome("c", error=jg.ArgumentShapeError("x")), [], Tolerance(), []
+    )
     assert ok == "ok"  # ArgumentShapeError is a ValueError
     kind, problems = compare_outcomes(numpy_raises, _outcome(np.zeros(1)), [], Tolerance(), [])
     assert kind == "crash" and "NumPy raises ValueError" in problems[0]
-    kind, problems = compare_outcomes(_outcome(1.0), Outcome("c", error=KeyError("n")), [],
-                                      Tolerance(), [])
+    kind, problems = compare_outcomes(
+        _outcome(1.0), Outcome("c", error=KeyError("n")), [], Tolerance(), []
+    )
     assert kind == "crash" and "raised KeyError" in problems[0]
 
 
@@ -152,8 +161,12 @@ def test_tolerances_are_dtype_aware():
 
 
 def test_layout_copy_keeps_strides():
-    for array in (np.arange(12.0).reshape(3, 4)[:, ::-2], np.arange(6).reshape(2, 3).T,
-                  np.arange(10, dtype=np.float32)[::3], np.zeros((0, 3))[:, ::-1]):
+    for array in (
+        np.arange(12.0).reshape(3, 4)[:, ::-2],
+        np.arange(6).reshape(2, 3).T,
+        np.arange(10, dtype=np.float32)[::3],
+        np.zeros((0, 3))[:, ::-1],
+    ):
         copy = layout_copy(array)
         assert copy.strides == array.strides or array.size == 0
         assert not np.shares_memory(copy, array)

@@ -55,8 +55,11 @@ def run_case(case, backend: str) -> None:
         result = compiled(*jit_args)
     except Exception as error:  # a known missing feature of another stage: skip, naming it
         for gap_backend, text, reason in KNOWN_GAPS:
-            if gap_backend == backend and text in str(error) and not isinstance(
-                    error, jg.FrontendError):
+            if (
+                gap_backend == backend
+                and text in str(error)
+                and not isinstance(error, jg.FrontendError)
+            ):
                 pytest.skip(reason)
         raise
     assert_same(result, expected)
@@ -264,5 +267,7 @@ def test_graph_records_user_locations():
 
     graph = f.specialization(np.ones(2)).executable.graph
     locations = [str(loc) for loc in graph.locations.values()]
-    assert any(loc.endswith(".py:" + str(f.python_function.__code__.co_firstlineno + 2) + ":16")
-               for loc in locations), locations
+    assert any(
+        loc.endswith(".py:" + str(f.python_function.__code__.co_firstlineno + 2) + ":16")
+        for loc in locations
+    ), locations

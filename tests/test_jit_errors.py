@@ -17,8 +17,9 @@ X = np.arange(6.0)
 def location_of(fn, snippet: str, occurrence: int = 0) -> tuple[int, int]:
     """(line, 1-based column) of `snippet` in fn's source file."""
     lines, first = inspect.getsourcelines(fn)
-    found = [(first + i, line.index(snippet) + 1)
-             for i, line in enumerate(lines) if snippet in line]
+    found = [
+        (first + i, line.index(snippet) + 1) for i, line in enumerate(lines) if snippet in line
+    ]
     return found[occurrence]
 
 
@@ -134,27 +135,44 @@ CASES = [
     (uses_with, 'with np.errstate(all="ignore"):', "'with' statements are not supported", None),
     (uses_lambda, "lambda v: v + 1", "lambda is not supported", None),
     (uses_while, "while x.sum() > 1:", "while loops are not supported yet", None),
-    (uses_comprehension, "[x * k for k in range(3)]", "list comprehensions are not supported yet",
-     None),
+    (
+        uses_comprehension,
+        "[x * k for k in range(3)]",
+        "list comprehensions are not supported yet",
+        None,
+    ),
     (uses_dict, '{"a": x}', "dict literals are not supported", None),
     (uses_global, "global X", "'global' is not supported", None),
     (uses_fstring, 'f"value {x}"', "f-strings are not supported", None),
     (uses_star, "*rest", "star-unpacking (*x) is not supported", None),
-    (uses_runtime_loop, "range(x.shape[0])", "loops with runtime bounds are not supported yet",
-     None),
+    (
+        uses_runtime_loop,
+        "range(x.shape[0])",
+        "loops with runtime bounds are not supported yet",
+        None,
+    ),
     (uses_cumsum, "np.cumsum(x)", "np.cumsum is not supported yet", None),
-    (uses_fancy_index, "x[x > 0]", "advanced indexing (with arrays or lists) is not supported yet",
-     None),
-    (uses_recursion, "_recursive(x, n - 1)", "recursive call of '_recursive' cannot be inlined",
-     None),
+    (
+        uses_fancy_index,
+        "x[x > 0]",
+        "advanced indexing (with arrays or lists) is not supported yet",
+        None,
+    ),
+    (
+        uses_recursion,
+        "_recursive(x, n - 1)",
+        "recursive call of '_recursive' cannot be inlined",
+        None,
+    ),
     (uses_unknown_name, "undefined_thing", "name 'undefined_thing' is not defined", None),
     (uses_printing, "print(x)", "print() is not supported", None),
     (uses_attribute_store, "x.shape", "assigning to an attribute is not supported", None),
 ]
 
 
-@pytest.mark.parametrize("fn, snippet, message, caret", CASES,
-                         ids=lambda v: getattr(v, "__name__", ""))
+@pytest.mark.parametrize(
+    "fn, snippet, message, caret", CASES, ids=lambda v: getattr(v, "__name__", "")
+)
 def test_unsupported_construct_is_located(fn, snippet, message, caret):
     if fn is uses_recursion:
         text = compile_error(fn, X)
@@ -165,8 +183,12 @@ def test_unsupported_construct_is_located(fn, snippet, message, caret):
 
 def test_runtime_return_is_located():
     text = compile_error(uses_runtime_return, X, 1.0)
-    assert_reported(text, uses_runtime_return, "return x",
-                    "return inside an `if` decided at run time is not supported yet")
+    assert_reported(
+        text,
+        uses_runtime_return,
+        "return x",
+        "return inside an `if` decided at run time is not supported yet",
+    )
 
 
 def test_messages_suggest_what_to_write():
@@ -191,9 +213,13 @@ def several_problems(x):
 def test_all_problems_are_reported_at_once():
     text = compile_error(several_problems, X)
     assert "(5 problems)" in text
-    for snippet, message in (("try:", "try/except"), ("while w.sum() > 0:", "while loops"),
-                             ("lambda v: v", "lambda"), ("np.cumsum(w)", "np.cumsum"),
-                             ("x[x > 0]", "advanced indexing")):
+    for snippet, message in (
+        ("try:", "try/except"),
+        ("while w.sum() > 0:", "while loops"),
+        ("lambda v: v", "lambda"),
+        ("np.cumsum(w)", "np.cumsum"),
+        ("x[x > 0]", "advanced indexing"),
+    ):
         line, col = location_of(several_problems, snippet)
         assert f":{line}:{col}: " in text and message in text, snippet
 

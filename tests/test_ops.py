@@ -62,8 +62,8 @@ class Suite:
     name: str
     cases: Sequence[Case]
     inputs: tuple[np.ndarray, ...]
-    count: int = 1                        # elements per reduced value, for the tolerance
-    scale: float = 0.0                    # magnitude bound of what a reduction adds up
+    count: int = 1  # elements per reduced value, for the tolerance
+    scale: float = 0.0  # magnitude bound of what a reduction adds up
     valid: list[tuple[Case, np.ndarray]] = field(default_factory=list)
     rejected: list[Case] = field(default_factory=list)
 
@@ -75,7 +75,7 @@ class Suite:
         self.scale = self.count * (biggest * biggest + biggest)
         for case in self.cases:
             try:
-                expected = case.numpy(*self.inputs[:case.arity])
+                expected = case.numpy(*self.inputs[: case.arity])
             except TypeError:
                 self.rejected.append(case)  # NumPy rejects the dtypes: jitgraph must too
                 continue
@@ -105,7 +105,7 @@ def compiled(suite: Suite, backend: str) -> jg.CompiledFunction:
     (it specializes per argument signature itself, so `empty` reuses `same`'s kernel)."""
     key = (suite.key(), backend)
     if key not in _COMPILED:
-        symbols = [case.symbol(*VARIABLES[:case.arity]) for case, _ in suite.valid]
+        symbols = [case.symbol(*VARIABLES[: case.arity]) for case, _ in suite.valid]
         _COMPILED[key] = jg.compile(jg.Group(symbols), backend=backend)
     return _COMPILED[key]
 
@@ -113,8 +113,7 @@ def compiled(suite: Suite, backend: str) -> jg.CompiledFunction:
 def call(fn: jg.CompiledFunction, inputs: Sequence[np.ndarray]) -> list[np.ndarray]:
     """Run with NumPy's floating-point warnings silenced (the Python backend raises the same
     warnings NumPy does for log(0), x / 0, ...)."""
-    args = {name: value for name, value in zip(NAMES, inputs, strict=False)
-            if name in fn.arguments}
+    args = {name: value for name, value in zip(NAMES, inputs, strict=False) if name in fn.arguments}
     with np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         return fn(**args)
@@ -128,13 +127,21 @@ def run_suite(suite: Suite, backend: str) -> None:
         for (case, expected), got in zip(suite.valid, outputs, strict=True):
             signs = case.tol != "reduction" and case.name not in UNSPECIFIED_ZERO_SIGN
             try:
-                compare(case.name, got, expected, case.tol, suite.count, suite.scale,
-                        signed_zeros=signs, values=case.name not in UNINITIALIZED)
+                compare(
+                    case.name,
+                    got,
+                    expected,
+                    case.tol,
+                    suite.count,
+                    suite.scale,
+                    signed_zeros=signs,
+                    values=case.name not in UNINITIALIZED,
+                )
             except AssertionError as exc:
                 failures.append(f"{case.name}: {exc}")
     if backend == "reference":  # rejection happens when the graph is built: one backend is enough
         for case in suite.rejected:
-            fn = jg.compile(case.symbol(*VARIABLES[:case.arity]), backend="reference")
+            fn = jg.compile(case.symbol(*VARIABLES[: case.arity]), backend="reference")
             try:
                 call(fn, suite.inputs)
             except jg.GraphTypeError:
@@ -171,8 +178,22 @@ SHAPES: dict[str, Callable[[str], tuple[np.ndarray, np.ndarray]]] = {
 }
 # Broadcasting and layout exercise index code that does not depend on the op, so those
 # configurations run a representative subset under Numba (each layout is another compile).
-NUMBA_SUBSET = {"add", "true_divide", "floor_divide", "remainder", "maximum", "less", "where",
-                "logical_xor", "fused", "exp", "abs", "astype_float32", "isnan", "mul_float"}
+NUMBA_SUBSET = {
+    "add",
+    "true_divide",
+    "floor_divide",
+    "remainder",
+    "maximum",
+    "less",
+    "where",
+    "logical_xor",
+    "fused",
+    "exp",
+    "abs",
+    "astype_float32",
+    "isnan",
+    "mul_float",
+}
 NUMBA_FULL_SHAPES = ("same", "empty", "0d")
 # A 2-D kernel of every op costs 30-50 s of compile. The scalar templates are the same in 0-d and
 # 2-D kernels, so int64 and float32 run every op 0-d (~5 s) and the subset 2-D.
@@ -185,16 +206,24 @@ def all_elementwise(dtype: str) -> list[Case]:
 
 def elementwise_suite(dtype: str, shape: str, numba: bool = False) -> Suite:
     cases = all_elementwise(dtype)
-    if numba and (shape not in NUMBA_FULL_SHAPES or
-                  (shape != "0d" and dtype not in NUMBA_FULL_2D_DTYPES)):
+    if numba and (
+        shape not in NUMBA_FULL_SHAPES or (shape != "0d" and dtype not in NUMBA_FULL_2D_DTYPES)
+    ):
         cases = [c for c in cases if c.name in NUMBA_SUBSET]
     if shape in ("col_row", "vec_mat", "scalar_mat", "mat_scalar"):
         cases = [c for c in cases if c.arity == 2]  # one-input cases do not broadcast
     return Suite(f"{dtype}/{shape}", cases, SHAPES[shape](dtype))
 
 
-MIXED = [("int32", "float32"), ("bool", "int64"), ("int64", "float64"), ("int32", "int64"),
-         ("float32", "float64"), ("bool", "float32"), ("int64", "float32")]
+MIXED = [
+    ("int32", "float32"),
+    ("bool", "int64"),
+    ("int64", "float64"),
+    ("int32", "int64"),
+    ("float32", "float64"),
+    ("bool", "float32"),
+    ("int64", "float32"),
+]
 NUMBA_MIXED = MIXED[:1]
 
 
@@ -287,8 +316,10 @@ def empty_reduction_suite(dtype: str) -> Suite:
     give NaN, max over the non-empty axis gives an empty result."""
     ops = ("sum", "prod", "any", "all", "mean", "var")
     cases = reduction_cases(ops, axes=[(None, False), (0, False), (1, True)])
-    cases += [Case("max[x,1]", lambda m, x: x.max(axis=1), 1, "reduction"),
-              Case("argmin[x,1]", lambda m, x: x.argmin(axis=1), 1, "reduction")]
+    cases += [
+        Case("max[x,1]", lambda m, x: x.max(axis=1), 1, "reduction"),
+        Case("argmin[x,1]", lambda m, x: x.argmin(axis=1), 1, "reduction"),
+    ]
     return Suite(f"{dtype}/empty reductions", cases, (finite_values(dtype, (0, 4)),), count=1)
 
 
@@ -302,15 +333,23 @@ def test_empty_reductions(dtype: str, backend: str) -> None:
 # matmul, dot, outer: x (3,4) @ y (4,5), batched z (2,3,4). Finite data: BLAS and a loop nest
 # order NaN/inf products differently only in which NaN comes out, not in where.
 
+
 def linalg_suite(dtype: str) -> Suite:
-    inputs = (finite_values(dtype, (3, 4)), finite_values(dtype, (4, 5), 2),
-              finite_values(dtype, (2, 3, 4), 5))
+    inputs = (
+        finite_values(dtype, (3, 4)),
+        finite_values(dtype, (4, 5), 2),
+        finite_values(dtype, (2, 3, 4), 5),
+    )
     return Suite(f"{dtype}/linalg", LINALG, inputs, count=4)
 
 
-@pytest.mark.parametrize("dtype,backend", [
-    *[(dt, b) for dt in DTYPES for b in FAST_BACKENDS],
-    *[pytest.param(dt, "numba", marks=pytest.mark.numba) for dt in ("bool", "float64")]])
+@pytest.mark.parametrize(
+    "dtype,backend",
+    [
+        *[(dt, b) for dt in DTYPES for b in FAST_BACKENDS],
+        *[pytest.param(dt, "numba", marks=pytest.mark.numba) for dt in ("bool", "float64")],
+    ],
+)
 def test_linalg(dtype: str, backend: str) -> None:
     run_suite(linalg_suite(dtype), backend)
 
@@ -327,13 +366,21 @@ def test_linalg_mixed_dtypes() -> None:
 # ---------------------------------------------------------------------------------------------
 # Structure ops and creation. y has another dtype, for concatenate's promotion.
 
-OTHER_DTYPE = {"bool": "int32", "int32": "float32", "int64": "bool", "float32": "int64",
-               "float64": "float32"}
+OTHER_DTYPE = {
+    "bool": "int32",
+    "int32": "float32",
+    "int64": "bool",
+    "float32": "int64",
+    "float64": "float32",
+}
 
 
 def structure_suite(dtype: str, numba: bool = False) -> Suite:
-    inputs = (array(dtype, (3, 4)), array(OTHER_DTYPE[dtype], (2, 4), 3),
-              array(dtype, (2, 3, 4), 5))
+    inputs = (
+        array(dtype, (3, 4)),
+        array(OTHER_DTYPE[dtype], (2, 4), 3),
+        array(dtype, (2, 3, 4), 5),
+    )
     cases = STRUCTURE + CREATION
     if numba:
         # Every other case: each is a loop nest (~1 s of compile); the views, reshapes, concats
@@ -357,13 +404,13 @@ def test_structure_numba(dtype: str) -> None:
     run_suite(structure_suite(dtype, numba=True), "numba")
 
 
-
 # ---------------------------------------------------------------------------------------------
 # Errors NumPy raises at run time
 
 
-@pytest.mark.parametrize("backend", [*FAST_BACKENDS,
-                                     pytest.param("numba", marks=pytest.mark.numba)])
+@pytest.mark.parametrize(
+    "backend", [*FAST_BACKENDS, pytest.param("numba", marks=pytest.mark.numba)]
+)
 def test_max_of_empty_raises(backend: str) -> None:
     """max / argmin over an empty axis raise ValueError (jg.ArgumentShapeError) as NumPy does;
     over a non-empty axis of an empty array they give an empty result."""
@@ -383,10 +430,13 @@ def test_max_of_empty_raises(backend: str) -> None:
 @pytest.mark.numba
 def test_0d_kernel_first_in_process() -> None:
     """A process whose first compiled kernel has no parallel loop (0-d arguments only)."""
-    code = ("import numpy as np, jitgraph as jg; x = jg.Variable('x'); "
-            "print(jg.compile(jg.sym.exp(x))(x=np.array(0.0)))")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            timeout=300)
+    code = (
+        "import numpy as np, jitgraph as jg; x = jg.Variable('x'); "
+        "print(jg.compile(jg.sym.exp(x))(x=np.array(0.0)))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=300
+    )
     assert result.returncode == 0, result.stderr[-2000:]
 
 

@@ -24,8 +24,28 @@ from jitgraph.passes.simplify import RULES_SIMPLIFY, exact_cast, simplify
 from jitgraph.symbol import specialize
 
 NEG_NAN = float(np.copysign(np.nan, -1.0))
-FLOAT_SPECIALS = [np.nan, NEG_NAN, np.inf, -np.inf, 0.0, -0.0, 1.0, -1.0, 0.5, -2.5, 3.0,
-                  1e-310, -1e-310, 1e30, -1e30, 1e300, 65504.0, 2.0**53 + 2, 7.25, -0.1]
+FLOAT_SPECIALS = [
+    np.nan,
+    NEG_NAN,
+    np.inf,
+    -np.inf,
+    0.0,
+    -0.0,
+    1.0,
+    -1.0,
+    0.5,
+    -2.5,
+    3.0,
+    1e-310,
+    -1e-310,
+    1e30,
+    -1e30,
+    1e300,
+    65504.0,
+    2.0**53 + 2,
+    7.25,
+    -0.1,
+]
 N = 24  # elements per test array: every special value at least once
 
 
@@ -40,8 +60,10 @@ def special_values(dtype: Any, shape: tuple[int, ...] = (N,)) -> np.ndarray:
         base = np.array([True, False, False, True, True])
     else:
         info = np.iinfo(dtype)
-        base = np.array([info.min, info.max, 0, 1, 2, info.max - 1, info.min + 1, 7,
-                         info.max // 2, 100], dtype=dtype)
+        base = np.array(
+            [info.min, info.max, 0, 1, 2, info.max - 1, info.min + 1, 7, info.max // 2, 100],
+            dtype=dtype,
+        )
         if dtype.kind == "i":
             base = np.concatenate([base, np.array([-1, -2, -7, -100], dtype=dtype)])
     return np.resize(base, shape).astype(dtype)
@@ -49,8 +71,10 @@ def special_values(dtype: Any, shape: tuple[int, ...] = (N,)) -> np.ndarray:
 
 def typed_graph(symbol: jg.Symbol, specs: dict[str, tuple[Any, tuple[int, ...]]]) -> Graph:
     """`symbol` specialized as the runtime would: symbolic sizes, size-1 axes known."""
-    patterns = {name: (np.dtype(dt), tuple(1 if s == 1 else None for s in shape))
-                for name, (dt, shape) in specs.items()}
+    patterns = {
+        name: (np.dtype(dt), tuple(1 if s == 1 else None for s in shape))
+        for name, (dt, shape) in specs.items()
+    }
     return specialize(symbol._heads, patterns)
 
 
@@ -107,9 +131,9 @@ FIRES: list[tuple[str, Callable[[], jg.Symbol], tuple[str, ...], Op, int]] = [
     ("add-zero", lambda: 0.0 + x, INTS + ("bool",), Op.ADD, 0),  # astype never gives -0.0
     ("add-zero", lambda: x + False, ("bool",), Op.ADD, 0),
     ("add-zero", lambda: x + (-0.0), FLOATS + INTS, Op.ADD, 0),
-    ("pow-one", lambda: x ** 1, FLOATS + INTS, Op.POW, 0),
-    ("pow-one", lambda: x ** 1.0, FLOATS + ("int32",), Op.POW, 0),
-    ("pow-two", lambda: x ** 2, FLOATS + INTS, Op.POW, 0),
+    ("pow-one", lambda: x**1, FLOATS + INTS, Op.POW, 0),
+    ("pow-one", lambda: x**1.0, FLOATS + ("int32",), Op.POW, 0),
+    ("pow-two", lambda: x**2, FLOATS + INTS, Op.POW, 0),
     ("pow-two", lambda: x ** np.float32(2), FLOATS + ("int16",), Op.POW, 0),
     ("neg-neg", lambda: jg.sym.negative(-x), FLOATS + INTS, Op.NEG, 0),
     ("not-not", lambda: jg.sym.logical_not(jg.sym.logical_not(x)), ("bool",), Op.NOT, 0),
@@ -129,8 +153,9 @@ FIRES: list[tuple[str, Callable[[], jg.Symbol], tuple[str, ...], Op, int]] = [
 ]
 
 
-@pytest.mark.parametrize("rule, expr, dtypes, op, remaining", FIRES,
-                         ids=[f"{c[0]}-{i}" for i, c in enumerate(FIRES)])
+@pytest.mark.parametrize(
+    "rule, expr, dtypes, op, remaining", FIRES, ids=[f"{c[0]}-{i}" for i, c in enumerate(FIRES)]
+)
 def test_rule_fires_and_is_bit_exact(rule, expr, dtypes, op, remaining):
     assert rule in {r.name for r in RULES_SIMPLIFY}
     for dtype in dtypes:
@@ -139,7 +164,7 @@ def test_rule_fires_and_is_bit_exact(rule, expr, dtypes, op, remaining):
 
 
 def test_pow_two_becomes_a_multiplication_of_the_converted_base():
-    optimized = differential(x ** 2.0, {"x": ("int32", (N,))})
+    optimized = differential(x**2.0, {"x": ("int32", (N,))})
     (out,) = optimized.outputs
     assert out.op is Op.MUL and out.inputs[0] is out.inputs[1]
     assert out.inputs[0].op is Op.CAST and out.dtype == np.float64
@@ -181,12 +206,13 @@ def test_same_dtype_astype_is_removed():
     optimized = simplify(graph)
     assert Op.CAST not in ops(optimized)
     values = special_values(np.float32)
-    assert_bit_equal(reference.evaluate(optimized, [values])[0],
-                     reference.evaluate(graph, [values])[0])
+    assert_bit_equal(
+        reference.evaluate(optimized, [values])[0], reference.evaluate(graph, [values])[0]
+    )
 
 
 def test_rules_chain_to_a_fixpoint_in_one_pass():
-    expr = -(-((x * 1) / 1 - 0)) ** 1
+    expr = -((-((x * 1) / 1 - 0)) ** 1)
     optimized = simplify(typed_graph(expr, {"x": ("float64", (N,))}))
     assert optimized.outputs == optimized.args
 
@@ -206,19 +232,38 @@ KEPT: list[tuple[str, Callable[[], jg.Symbol], tuple[str, ...], Op]] = [
     ("x * -1: NaN sign", lambda: x * -1, FLOATS, Op.MUL),
     ("0 - x: 0 - 0.0 is +0.0", lambda: 0 - x, FLOATS, Op.SUB),
     ("x // 1 on floats: floor", lambda: x // 1, FLOATS, Op.FLOORDIV),
-    ("not(not(x)) is bool, not x", lambda: jg.sym.logical_not(jg.sym.logical_not(x)),
-     FLOATS + ("int32",), Op.NOT),
+    (
+        "not(not(x)) is bool, not x",
+        lambda: jg.sym.logical_not(jg.sym.logical_not(x)),
+        FLOATS + ("int32",),
+        Op.NOT,
+    ),
     ("logical_and(x, x) is bool, not x", lambda: jg.sym.logical_and(x, x), ("int32",), Op.AND),
-    ("x ** 2 with an array exponent: vectorized pow",
-     lambda: x ** jg.Constant(np.full(N, 2.0)), FLOATS, Op.POW),
-    ("int64 -> float64 loses 2**53 + 1", lambda: x.astype("float64").astype("int64"),
-     ("int64",), Op.CAST),
-    ("int32 -> float32 loses 2**24 + 1", lambda: x.astype("float32").astype("int32"),
-     ("int32",), Op.CAST),
-    ("float64 -> float32 rounds", lambda: x.astype("float32").astype("float64"),
-     ("float64",), Op.CAST),
-    ("int8 -> uint8 loses negatives", lambda: x.astype("uint8").astype("int8"),
-     ("int8",), Op.CAST),
+    (
+        "x ** 2 with an array exponent: vectorized pow",
+        lambda: x ** jg.Constant(np.full(N, 2.0)),
+        FLOATS,
+        Op.POW,
+    ),
+    (
+        "int64 -> float64 loses 2**53 + 1",
+        lambda: x.astype("float64").astype("int64"),
+        ("int64",),
+        Op.CAST,
+    ),
+    (
+        "int32 -> float32 loses 2**24 + 1",
+        lambda: x.astype("float32").astype("int32"),
+        ("int32",),
+        Op.CAST,
+    ),
+    (
+        "float64 -> float32 rounds",
+        lambda: x.astype("float32").astype("float64"),
+        ("float64",),
+        Op.CAST,
+    ),
+    ("int8 -> uint8 loses negatives", lambda: x.astype("uint8").astype("int8"), ("int8",), Op.CAST),
 ]
 
 
@@ -266,22 +311,56 @@ def test_weak_float_folds_in_float64_then_meets_float32():
 
 
 FOLDED: list[tuple[str, Callable[[Any], Any]]] = [
-    ("int8 overflow wraps", lambda m: m.Constant(np.array([100, -100, 127], np.int8)) * 3
-     if m is jg else np.array([100, -100, 127], np.int8) * 3),
-    ("division by zero", lambda m: m.Constant(np.array([1.0, 0.0, -1.0])) / 0
-     if m is jg else np.array([1.0, 0.0, -1.0]) / 0),
-    ("integer floor division by zero", lambda m: m.Constant(np.array([5, -5], np.int32)) // 0
-     if m is jg else np.array([5, -5], np.int32) // 0),
-    ("transcendental", lambda m: (m.sym if m is jg else np).sin(
-        (m.Constant if m is jg else np.asarray)(np.linspace(-3, 3, 7, dtype=np.float32)))),
-    ("sqrt of negatives", lambda m: (m.sym if m is jg else np).sqrt(
-        (m.Constant if m is jg else np.asarray)(np.array([-1.0, -0.0, 4.0])))),
-    ("reduction", lambda m: (m.sym if m is jg else np).sum(
-        (m.Constant if m is jg else np.asarray)(np.arange(12.0).reshape(3, 4)) * 0.1, axis=1)),
+    (
+        "int8 overflow wraps",
+        lambda m: (
+            m.Constant(np.array([100, -100, 127], np.int8)) * 3
+            if m is jg
+            else np.array([100, -100, 127], np.int8) * 3
+        ),
+    ),
+    (
+        "division by zero",
+        lambda m: (
+            m.Constant(np.array([1.0, 0.0, -1.0])) / 0
+            if m is jg
+            else np.array([1.0, 0.0, -1.0]) / 0
+        ),
+    ),
+    (
+        "integer floor division by zero",
+        lambda m: (
+            m.Constant(np.array([5, -5], np.int32)) // 0
+            if m is jg
+            else np.array([5, -5], np.int32) // 0
+        ),
+    ),
+    (
+        "transcendental",
+        lambda m: (m.sym if m is jg else np).sin(
+            (m.Constant if m is jg else np.asarray)(np.linspace(-3, 3, 7, dtype=np.float32))
+        ),
+    ),
+    (
+        "sqrt of negatives",
+        lambda m: (m.sym if m is jg else np).sqrt(
+            (m.Constant if m is jg else np.asarray)(np.array([-1.0, -0.0, 4.0]))
+        ),
+    ),
+    (
+        "reduction",
+        lambda m: (m.sym if m is jg else np).sum(
+            (m.Constant if m is jg else np.asarray)(np.arange(12.0).reshape(3, 4)) * 0.1, axis=1
+        ),
+    ),
     ("eye", lambda m: (m.sym if m is jg else np).eye(4, dtype=np.float32)),
     ("arange", lambda m: (m.sym if m is jg else np).arange(-3, 7, 0.5)),
-    ("nan to int", lambda m: (m.Constant if m is jg else np.asarray)(
-        np.array([np.nan, 1e30, -2.5])).astype("int32")),
+    (
+        "nan to int",
+        lambda m: (m.Constant if m is jg else np.asarray)(np.array([np.nan, 1e30, -2.5])).astype(
+            "int32"
+        ),
+    ),
 ]
 
 
@@ -385,8 +464,9 @@ def test_rewrite_rejects_a_rule_that_changes_the_type():
 
 def test_rewrite_detects_rules_that_undo_each_other():
     graph = typed_graph(-x, {"x": ("float32", (N,))})
-    flip = lambda n: build.elementwise(Op.NEG, build.elementwise(Op.NEG, n)) \
-        if n.op is Op.NEG else None  # noqa: E731
+    def flip(n):
+        return build.elementwise(Op.NEG, build.elementwise(Op.NEG, n)) if n.op is Op.NEG else None
+
     with pytest.raises(AssertionError, match="no fixpoint"):
         rewrite(graph, flip)
 
@@ -425,8 +505,12 @@ def test_graphs_simplified_to_an_argument_or_a_constant_run_compiled():
 
 @pytest.mark.numba
 def test_numba_runs_the_optimized_graph():
-    expr = jg.sym.maximum(x * 1.0, x) ** 2 - 0 + (jg.Constant(2.0) * jg.Constant(3.0)) + \
-        jg.sym.sum(jg.sym.eye(4, dtype="float32"), axis=0)[0]
+    expr = (
+        jg.sym.maximum(x * 1.0, x) ** 2
+        - 0
+        + (jg.Constant(2.0) * jg.Constant(3.0))
+        + jg.sym.sum(jg.sym.eye(4, dtype="float32"), axis=0)[0]
+    )
     f = jg.compile(expr)
     a = special_values(np.float32)
     with np.errstate(all="ignore"):

@@ -33,8 +33,12 @@ from jitgraph.symbol import SYM_OPS, SymNode, sym_topological
 def same_attr(a: Any, b: Any) -> bool:
     """Exact equality of attribute values: types too; arrays by dtype, shape and values."""
     if isinstance(a, np.ndarray):
-        return (isinstance(b, np.ndarray) and a.dtype == b.dtype and a.shape == b.shape
-                and np.array_equal(a, b, equal_nan=a.dtype.kind == "f"))
+        return (
+            isinstance(b, np.ndarray)
+            and a.dtype == b.dtype
+            and a.shape == b.shape
+            and np.array_equal(a, b, equal_nan=a.dtype.kind == "f")
+        )
     if isinstance(a, tuple):
         return type(b) is tuple and len(a) == len(b) and all(map(same_attr, a, b))
     if isinstance(a, float) and np.isnan(a):
@@ -74,8 +78,9 @@ def roundtrip(symbol: jg.Symbol) -> jg.Symbol:
     return loaded
 
 
-def assert_same_results(original: jg.Symbol, loaded: jg.Symbol, backend: str = "python", /,
-                        **args: Any) -> None:
+def assert_same_results(
+    original: jg.Symbol, loaded: jg.Symbol, backend: str = "python", /, **args: Any
+) -> None:
     got = jg.compile(loaded, backend=backend)(**args)
     want = jg.compile(original, backend=backend)(**args)
     got, want = (got, want) if isinstance(got, list) else ([got], [want])
@@ -98,8 +103,14 @@ def check(symbol: jg.Symbol, backend: str = "python", /, **args: Any) -> jg.Symb
 @pytest.mark.numba
 def test_seed_example_saves_loads_and_runs_with_numba(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    A = jg.Variable('A'); B = jg.Variable('B'); C = B * A; D = C + jg.Constant(1)  # noqa: E702
-    D.save('mygraph'); D2 = jg.load('mygraph'); f = jg.compile([D2]); out = f(A=np.ones(10), B=np.ones(10) * 2)  # noqa: E501, E702
+    A = jg.Variable("A")
+    B = jg.Variable("B")
+    C = B * A
+    D = C + jg.Constant(1)  # noqa: E702
+    D.save("mygraph")
+    D2 = jg.load("mygraph")
+    f = jg.compile([D2])
+    out = f(A=np.ones(10), B=np.ones(10) * 2)  # noqa: E501, E702
     assert isinstance(out, list) and len(out) == 1
     np.testing.assert_array_equal(out[0], np.full(10, 3.0))
 
@@ -113,12 +124,18 @@ def test_document_layout_is_versioned_topological_and_one_node_per_line():
     text = seed().tojson()
     doc = json.loads(text)
     assert list(doc) == ["format", "version", "nodes", "heads", "output_names"]
-    assert (doc["format"], doc["version"], doc["heads"], doc["output_names"]) == \
-        ("jitgraph.symbol", 1, [4], None)
+    assert (doc["format"], doc["version"], doc["heads"], doc["output_names"]) == (
+        "jitgraph.symbol",
+        1,
+        [4],
+        None,
+    )
     assert [n["op"] for n in doc["nodes"]] == ["var", "var", "multiply", "const", "add"]
     assert doc["nodes"][2] == {"op": "multiply", "name": None, "inputs": [0, 1], "attrs": {}}
-    assert doc["nodes"][3]["attrs"] == {"value": {"dtype": "int64", "shape": [], "data": [1]},
-                                        "weak": True}
+    assert doc["nodes"][3]["attrs"] == {
+        "value": {"dtype": "int64", "shape": [], "data": [1]},
+        "weak": True,
+    }
     node_lines = [line for line in text.splitlines() if line.startswith('  {"op"')]
     assert len(node_lines) == 5
 
@@ -149,11 +166,19 @@ def test_non_finite_floats_are_strings_so_the_text_is_strict_json():
 # Round trips, by attribute kind
 
 
-@pytest.mark.parametrize("key", [
-    (slice(1, -1, 2), None, Ellipsis, slice(None, None, -1)),
-    (-1,), (slice(None, None, -2),), (Ellipsis, 0), (None, slice(3, None), 2),
-    (slice(-2, None, None), slice(None, 1, None)), (),
-], ids=repr)
+@pytest.mark.parametrize(
+    "key",
+    [
+        (slice(1, -1, 2), None, Ellipsis, slice(None, None, -1)),
+        (-1,),
+        (slice(None, None, -2),),
+        (Ellipsis, 0),
+        (None, slice(3, None), 2),
+        (slice(-2, None, None), slice(None, 1, None)),
+        (),
+    ],
+    ids=repr,
+)
 def test_getitem_keys(key):
     x = jg.Variable("x")
     # x[()] is x itself: an argument as output, which the generated code does not copy yet.
@@ -164,41 +189,84 @@ def test_getitem_keys(key):
 
 def test_shape_ops():
     x = jg.Variable("x")
-    parts = [x.reshape(-1, 2), x.reshape((3, 4)), x.transpose(1, 0), x.T,
-             sym.expand_dims(x, (0, 2)), sym.expand_dims(x, -1).squeeze(-1),
-             sym.broadcast_to(x, (2, 4, 3)), sym.concatenate([x, x], axis=1),
-             sym.stack([x, x, x], axis=-1), sym.transpose(x, (1, 0))]
+    parts = [
+        x.reshape(-1, 2),
+        x.reshape((3, 4)),
+        x.transpose(1, 0),
+        x.T,
+        sym.expand_dims(x, (0, 2)),
+        sym.expand_dims(x, -1).squeeze(-1),
+        sym.broadcast_to(x, (2, 4, 3)),
+        sym.concatenate([x, x], axis=1),
+        sym.stack([x, x, x], axis=-1),
+        sym.transpose(x, (1, 0)),
+    ]
     check(jg.Group(parts), x=np.arange(12.0).reshape(4, 3))
 
 
 def test_reductions_and_statistics():
     x = jg.Variable("x")
-    parts = [x.sum(axis=(0, 2)), x.prod(axis=1, keepdims=True), x.mean(), sym.amax(x, axis=[0, 1]),
-             x.min(axis=-1), x.argmax(axis=2), x.argmin(), (x > 5).any(axis=0), (x > 0).all(),
-             x.var(axis=(1, 2), ddof=1), x.std(ddof=2, keepdims=True), sym.var(x, axis=0)]
+    parts = [
+        x.sum(axis=(0, 2)),
+        x.prod(axis=1, keepdims=True),
+        x.mean(),
+        sym.amax(x, axis=[0, 1]),
+        x.min(axis=-1),
+        x.argmax(axis=2),
+        x.argmin(),
+        (x > 5).any(axis=0),
+        (x > 0).all(),
+        x.var(axis=(1, 2), ddof=1),
+        x.std(ddof=2, keepdims=True),
+        sym.var(x, axis=0),
+    ]
     check(jg.Group(parts), x=np.arange(24.0).reshape(2, 3, 4) % 7)
 
 
-@pytest.mark.parametrize("value", [
-    np.array([np.nan, np.inf, -np.inf, 0.5], np.float32),
-    np.array([[1.5, -2.0], [np.nan, 3.0]]),
-    np.array([-128, 0, 127], np.int8),
-    np.array([0, 2**64 - 1], np.uint64),
-    np.array([-2**63, 2**63 - 1], np.int64),
-    np.array([[True, False, True]]),
-    np.array(7, np.uint16),
-    np.zeros((0, 3), np.int32),
-    np.float32(2.5),
-], ids=lambda v: f"{v.dtype}{list(np.shape(v))}")
+@pytest.mark.parametrize(
+    "value",
+    [
+        np.array([np.nan, np.inf, -np.inf, 0.5], np.float32),
+        np.array([[1.5, -2.0], [np.nan, 3.0]]),
+        np.array([-128, 0, 127], np.int8),
+        np.array([0, 2**64 - 1], np.uint64),
+        np.array([-(2**63), 2**63 - 1], np.int64),
+        np.array([[True, False, True]]),
+        np.array(7, np.uint16),
+        np.zeros((0, 3), np.int32),
+        np.float32(2.5),
+    ],
+    ids=lambda v: f"{v.dtype}{list(np.shape(v))}",
+)
 def test_constant_arrays(value):
     s = jg.Variable("x") + jg.Constant(value, name="c")
     check(s, "reference", x=np.zeros(np.shape(value), np.int8))
 
 
 @settings(max_examples=150, deadline=None)
-@given(hnp.arrays(st.sampled_from([np.dtype(t) for t in (
-    "bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64", "float32",
-    "float64")]), hnp.array_shapes(min_dims=0, max_dims=3, min_side=0, max_side=4)))
+@given(
+    hnp.arrays(
+        st.sampled_from(
+            [
+                np.dtype(t)
+                for t in (
+                    "bool",
+                    "int8",
+                    "int16",
+                    "int32",
+                    "int64",
+                    "uint8",
+                    "uint16",
+                    "uint32",
+                    "uint64",
+                    "float32",
+                    "float64",
+                )
+            ]
+        ),
+        hnp.array_shapes(min_dims=0, max_dims=3, min_side=0, max_side=4),
+    )
+)
 def test_any_constant_array_round_trips_exactly(value):
     loaded = roundtrip(jg.Constant(value))
     got = loaded._heads[0].attrs["value"]
@@ -224,14 +292,29 @@ def test_weak_constant_stays_weak_and_strong_stays_strong():
 
 def test_creation_ops():
     x = jg.Variable("x")
-    parts = [sym.zeros((2, 3)), sym.ones(4, dtype="int16"), sym.empty((1, 2), dtype=np.float32),
-             sym.full((2,), np.float32(1.5)), sym.full((2, 2), 7), sym.full(3, np.nan),
-             sym.full((1,), True), sym.zeros_like(x), sym.ones_like(x, dtype=np.int8),
-             sym.empty_like(x), sym.full_like(x, -np.inf), sym.arange(5), sym.arange(2.5),
-             sym.arange(1, 10, 3), sym.arange(5, -5, -2.5, dtype=np.float32),
-             sym.eye(3), sym.eye(2, 4, k=1, dtype=bool), sym.eye(3, k=-1),
-             sym.linspace(0, 1, 5), sym.linspace(-1, 1, num=4, endpoint=False, dtype=np.float32),
-             sym.linspace(0, 10, 3, dtype=np.int64)]
+    parts = [
+        sym.zeros((2, 3)),
+        sym.ones(4, dtype="int16"),
+        sym.empty((1, 2), dtype=np.float32),
+        sym.full((2,), np.float32(1.5)),
+        sym.full((2, 2), 7),
+        sym.full(3, np.nan),
+        sym.full((1,), True),
+        sym.zeros_like(x),
+        sym.ones_like(x, dtype=np.int8),
+        sym.empty_like(x),
+        sym.full_like(x, -np.inf),
+        sym.arange(5),
+        sym.arange(2.5),
+        sym.arange(1, 10, 3),
+        sym.arange(5, -5, -2.5, dtype=np.float32),
+        sym.eye(3),
+        sym.eye(2, 4, k=1, dtype=bool),
+        sym.eye(3, k=-1),
+        sym.linspace(0, 1, 5),
+        sym.linspace(-1, 1, num=4, endpoint=False, dtype=np.float32),
+        sym.linspace(0, 10, 3, dtype=np.int64),
+    ]
     loaded = check(jg.Group(parts), "reference", x=np.ones(3))
     assert jg.compile(loaded[3], backend="reference")().dtype == np.float32  # typed fill survives
 
@@ -244,18 +327,32 @@ def test_clip_with_either_bound_or_both():
 
 def test_other_ops_and_attributes():
     x, y = jg.Variable("x"), jg.Variable("y", shape=(None, 3), dtype=np.float64)
-    parts = [sym.where(x > y, x, y), x.astype(np.int32), sym.astype(y, "float32"),
-             sym.matmul(x, y.T), sym.dot(x[0], y[0]), sym.outer(x[0], y[0]), x @ y.T,
-             sym.arctan2(x, y), -abs(x) ** 2 // 3 % 5, ~(x > 1) & (y < 2) | (x == y) ^ (x != 0),
-             sym.square(x), sym.reciprocal(y + 1), sym.exp(x), sym.log1p(y), sym.sqrt(abs(x))]
+    parts = [
+        sym.where(x > y, x, y),
+        x.astype(np.int32),
+        sym.astype(y, "float32"),
+        sym.matmul(x, y.T),
+        sym.dot(x[0], y[0]),
+        sym.outer(x[0], y[0]),
+        x @ y.T,
+        sym.arctan2(x, y),
+        -(abs(x) ** 2) // 3 % 5,
+        ~(x > 1) & (y < 2) | (x == y) ^ (x != 0),
+        sym.square(x),
+        sym.reciprocal(y + 1),
+        sym.exp(x),
+        sym.log1p(y),
+        sym.sqrt(abs(x)),
+    ]
     data = np.arange(6.0).reshape(2, 3)
     loaded = check(jg.Group(parts), x=data, y=data[::-1].copy())
     with pytest.raises(ArgumentError, match="declared with dtype"):
         jg.compile(loaded, backend="python")(x=data, y=data.astype(np.float32))
 
 
-@pytest.mark.parametrize("op", sorted(n for n, s in SYM_OPS.items() if s.arity in (1, 2, 3)
-                                      and not s.attrs))
+@pytest.mark.parametrize(
+    "op", sorted(n for n, s in SYM_OPS.items() if s.arity in (1, 2, 3) and not s.attrs)
+)
 def test_every_plain_op_round_trips(op):
     inputs = [jg.Variable(f"v{i}") for i in range(SYM_OPS[op].arity)]
     roundtrip(jg.symbol._apply(op, inputs))
@@ -284,8 +381,18 @@ def test_group_and_internal_selections_keep_their_output_names():
 
 
 def test_unusual_names_round_trip():
-    names = ['say "hi"', "it's", "line\nbreak", "tab\there", "ünïcödé ✓", "\ud800 lone surrogate",
-             "back\\slash", "{\"op\": \"var\"}", " ", "x" * 1000]
+    names = [
+        'say "hi"',
+        "it's",
+        "line\nbreak",
+        "tab\there",
+        "ünïcödé ✓",
+        "\ud800 lone surrogate",
+        "back\\slash",
+        '{"op": "var"}',
+        " ",
+        "x" * 1000,
+    ]
     xs = [jg.Variable(n) for n in names]
     total = sym.add(xs[0], xs[1], name='sum "of" \n two')
     for x in xs[2:]:
@@ -360,12 +467,14 @@ def node(doc: dict, i: int) -> dict:
 BAD_DOCUMENTS = [
     (lambda d: d.pop("format"), "'format' is missing"),
     (lambda d: d.update(format="mxnet"), "'format' is \"mxnet\", expected 'jitgraph.symbol'"),
-    (lambda d: d.update(version=2),
-     "unsupported version 2 (written by a newer jitgraph?); this jitgraph reads version 1"),
+    (
+        lambda d: d.update(version=2),
+        "unsupported version 2 (written by a newer jitgraph?); this jitgraph reads version 1",
+    ),
     (lambda d: d.update(version=0), "unsupported version 0"),
     (lambda d: d.update(version="1"), "'version' must be an integer, got \"1\""),
     (lambda d: d.update(version=True), "'version' must be an integer, got true"),
-    (lambda d: d.update(extra=1), "unknown top-level key \"extra\""),
+    (lambda d: d.update(extra=1), 'unknown top-level key "extra"'),
     (lambda d: d.update(nodes={}), "'nodes' must be a list of node objects, got an object"),
     (lambda d: d.update(heads=[]), "'heads' must be a non-empty list"),
     (lambda d: d.update(heads=4), "'heads' must be a non-empty list"),
@@ -376,49 +485,74 @@ BAD_DOCUMENTS = [
     (lambda d: d.update(output_names="out"), "'output_names' must be a list of strings or null"),
     (lambda d: d.update(output_names=[3]), "output_names[0]: expected a string"),
     (lambda d: d["nodes"].__setitem__(1, ["var"]), "node 1: expected a node object, got a list"),
-    (lambda d: node(d, 2).update(kind="x"),
-     "node 2 ('_mul0'): unknown key \"kind\"; a node has the keys op, name, inputs, attrs"),
+    (
+        lambda d: node(d, 2).update(kind="x"),
+        "node 2 ('_mul0'): unknown key \"kind\"; a node has the keys op, name, inputs, attrs",
+    ),
     (lambda d: node(d, 2).pop("op"), "node 2: 'op' is missing"),
-    (lambda d: node(d, 2).update(op="multiplyy"),
-     "node 2: unknown op \"multiplyy\"; did you mean 'multiply'?"),
-    (lambda d: node(d, 2).update(op="__import__"), "node 2: unknown op \"__import__\""),
+    (
+        lambda d: node(d, 2).update(op="multiplyy"),
+        "node 2: unknown op \"multiplyy\"; did you mean 'multiply'?",
+    ),
+    (lambda d: node(d, 2).update(op="__import__"), 'node 2: unknown op "__import__"'),
     (lambda d: node(d, 2).update(op=["add"]), "node 2: unknown op a list of 1 items"),
-    (lambda d: node(d, 2).update(inputs="0,1"),
-     "node 2 ('_mul0'): 'inputs' must be a list of node indices"),
-    (lambda d: node(d, 2).update(inputs=[0, 1.0]),
-     "node 2 ('_mul0'): inputs[1] must be a node index (an integer), got 1.0"),
-    (lambda d: node(d, 2).update(inputs=[0, False]),
-     "node 2 ('_mul0'): inputs[1] must be a node index"),
+    (
+        lambda d: node(d, 2).update(inputs="0,1"),
+        "node 2 ('_mul0'): 'inputs' must be a list of node indices",
+    ),
+    (
+        lambda d: node(d, 2).update(inputs=[0, 1.0]),
+        "node 2 ('_mul0'): inputs[1] must be a node index (an integer), got 1.0",
+    ),
+    (
+        lambda d: node(d, 2).update(inputs=[0, False]),
+        "node 2 ('_mul0'): inputs[1] must be a node index",
+    ),
     (lambda d: node(d, 2).update(inputs=[0, -1]), "node 2 ('_mul0'): input -1 is negative"),
-    (lambda d: node(d, 2).update(inputs=[0, 3]),
-     "node 2 ('_mul0'): input 3 refers to a later node; inputs must come earlier"),
-    (lambda d: node(d, 2).update(inputs=[2, 0]),
-     "node 2 ('_mul0'): input 2 refers to the node itself"),
-    (lambda d: node(d, 2).update(inputs=[0]),
-     "node 2 ('_mul0'): op 'multiply' takes 2 inputs, got 1"),
+    (
+        lambda d: node(d, 2).update(inputs=[0, 3]),
+        "node 2 ('_mul0'): input 3 refers to a later node; inputs must come earlier",
+    ),
+    (
+        lambda d: node(d, 2).update(inputs=[2, 0]),
+        "node 2 ('_mul0'): input 2 refers to the node itself",
+    ),
+    (
+        lambda d: node(d, 2).update(inputs=[0]),
+        "node 2 ('_mul0'): op 'multiply' takes 2 inputs, got 1",
+    ),
     (lambda d: node(d, 1).update(inputs=[0]), "node 1 ('A'): op 'var' takes 0 inputs, got 1"),
-    (lambda d: node(d, 2).update(attrs={"axis": 0}),
-     "node 2 ('_mul0'): op 'multiply' has no attribute \"axis\"; its attributes are (none)"),
+    (
+        lambda d: node(d, 2).update(attrs={"axis": 0}),
+        "node 2 ('_mul0'): op 'multiply' has no attribute \"axis\"; its attributes are (none)",
+    ),
     (lambda d: node(d, 2).update(attrs=[]), "node 2 ('_mul0'): 'attrs' must be an object"),
-    (lambda d: node(d, 2).update(name=3),
-     "node 2 ('_mul0'): 'name' must be a string of at most 1000 characters or null, got 3"),
+    (
+        lambda d: node(d, 2).update(name=3),
+        "node 2 ('_mul0'): 'name' must be a string of at most 1000 characters or null, got 3",
+    ),
     (lambda d: node(d, 2).update(name="n" * 1001), "'name' must be a string of at most 1000"),
     (lambda d: node(d, 1).update(name=None), "node 1: a var node needs a non-empty name"),
     (lambda d: node(d, 1).update(name=""), "node 1: a var node needs a non-empty name"),
     (lambda d: d.update(heads=[2]), "node 3 ('_const0'): not used by any head"),
-    (lambda d: node(d, 3)["attrs"].pop("weak"),
-     "node 3 ('_const0'): op 'const' needs attribute 'weak'"),
-    (lambda d: node(d, 3)["attrs"].update(weak=1),
-     "node 3 ('_const0'): attribute 'weak': expected true or false, got 1"),
+    (
+        lambda d: node(d, 3)["attrs"].pop("weak"),
+        "node 3 ('_const0'): op 'const' needs attribute 'weak'",
+    ),
+    (
+        lambda d: node(d, 3)["attrs"].update(weak=1),
+        "node 3 ('_const0'): attribute 'weak': expected true or false, got 1",
+    ),
     (lambda d: node(d, 3)["attrs"].update(weak=None), "attribute 'weak' must not be null"),
     # A cycle: each of two nodes names the other as input; the later-input rule rejects it.
-    (lambda d: (node(d, 2).update(inputs=[4, 0]), node(d, 4).update(inputs=[2, 3])),
-     "node 2 ('_mul0'): input 4 refers to a later node"),
+    (
+        lambda d: (node(d, 2).update(inputs=[4, 0]), node(d, 4).update(inputs=[2, 3])),
+        "node 2 ('_mul0'): input 4 refers to a later node",
+    ),
 ]
 
 
-@pytest.mark.parametrize("mutate, message", BAD_DOCUMENTS,
-                         ids=[m for _, m in BAD_DOCUMENTS])
+@pytest.mark.parametrize("mutate, message", BAD_DOCUMENTS, ids=[m for _, m in BAD_DOCUMENTS])
 def test_rejects_malformed_documents(mutate, message):
     with pytest.raises(SerializationError, match=re.escape(message)):
         load_doc(edit(mutate))
@@ -429,8 +563,13 @@ def single(op: str, attrs: dict[str, Any], inputs: int = 1) -> dict[str, Any]:
     nodes = [{"op": "var", "name": "x", "inputs": [], "attrs": {}}] if inputs else []
     name = "v" if op == "var" else None
     nodes.append({"op": op, "name": name, "inputs": [0] * inputs, "attrs": attrs})
-    return {"format": "jitgraph.symbol", "version": 1, "nodes": nodes, "heads": [len(nodes) - 1],
-            "output_names": None}
+    return {
+        "format": "jitgraph.symbol",
+        "version": 1,
+        "nodes": nodes,
+        "heads": [len(nodes) - 1],
+        "output_names": None,
+    }
 
 
 def const(value: dict[str, Any], weak: bool = False) -> dict[str, Any]:
@@ -438,20 +577,28 @@ def const(value: dict[str, Any], weak: bool = False) -> dict[str, Any]:
 
 
 BAD_ATTRS = [
-    (single("sum", {"keepdims": 1}),
-     "node 1 ('sum0'): attribute 'keepdims': expected true or false, got 1"),
+    (
+        single("sum", {"keepdims": 1}),
+        "node 1 ('sum0'): attribute 'keepdims': expected true or false, got 1",
+    ),
     (single("var_", {"ddof": True}), "node 1 ('var0'): attribute 'ddof': expected an integer"),
     (single("std", {"ddof": 1.0}), "attribute 'ddof': expected an integer"),
-    (single("sum", {"axis": 64}),
-     "node 1 ('sum0'): attribute 'axis': expected an integer in [-64, 64), got 64"),
+    (
+        single("sum", {"axis": 64}),
+        "node 1 ('sum0'): attribute 'axis': expected an integer in [-64, 64), got 64",
+    ),
     (single("sum", {"axis": "0"}), "attribute 'axis': expected an integer"),
     (single("sum", {"axis": [0, True]}), "attribute 'axis'[1]: expected an integer"),
-    (single("sum", {"axis": list(range(65))}),
-     "attribute 'axis': expected a list of at most 64 items"),
+    (
+        single("sum", {"axis": list(range(65))}),
+        "attribute 'axis': expected a list of at most 64 items",
+    ),
     (single("sum", {"axis": [[0]]}), "attribute 'axis'[0]: expected an integer"),
     (single("transpose", {"axes": 1}), "attribute 'axes': expected a list"),
-    (single("astype", {"dtype": "float16"}),
-     "node 1 ('astype0'): attribute 'dtype': expected a dtype name, one of bool, int8"),
+    (
+        single("astype", {"dtype": "float16"}),
+        "node 1 ('astype0'): attribute 'dtype': expected a dtype name, one of bool, int8",
+    ),
     (single("astype", {"dtype": "<f8"}), "attribute 'dtype': expected a dtype name"),
     (single("astype", {"dtype": "object"}), "attribute 'dtype': expected a dtype name"),
     (single("astype", {}), "node 1 ('astype0'): op 'astype' needs attribute 'dtype'"),
@@ -459,103 +606,178 @@ BAD_ATTRS = [
     (single("reshape", {"shape": [-2]}), "attribute 'shape'[0]: expected an integer in [-1,"),
     (single("reshape", {"shape": 4}), "attribute 'shape': expected a list"),
     (single("reshape", {}), "op 'reshape' needs attribute 'shape'"),
-    (single("zeros", {"shape": [2, -1]}, 0),
-     "node 0 ('zeros0'): attribute 'shape'[1]: expected an integer in [0,"),
+    (
+        single("zeros", {"shape": [2, -1]}, 0),
+        "node 0 ('zeros0'): attribute 'shape'[1]: expected an integer in [0,",
+    ),
     (single("zeros", {"shape": [None]}, 0), "attribute 'shape'[0]: expected an integer"),
     (single("var", {"shape": [-1]}, 0), "attribute 'shape'[0]: expected an integer in [0,"),
     (single("var", {"shape": [None, 2.5]}, 0), "attribute 'shape'[1]: expected an integer"),
-    (single("getitem", {"key": [{"slice": [None, None, 0]}]}),
-     "node 1 ('slice0'): attribute 'key'[0]: slice step cannot be zero"),
-    (single("getitem", {"key": ["...", "..."]}),
-     "attribute 'key': an index can only have a single ellipsis"),
-    (single("getitem", {"key": ["0"]}),
-     "attribute 'key'[0]: expected an integer, null, \"...\" or a slice"),
+    (
+        single("getitem", {"key": [{"slice": [None, None, 0]}]}),
+        "node 1 ('slice0'): attribute 'key'[0]: slice step cannot be zero",
+    ),
+    (
+        single("getitem", {"key": ["...", "..."]}),
+        "attribute 'key': an index can only have a single ellipsis",
+    ),
+    (
+        single("getitem", {"key": ["0"]}),
+        "attribute 'key'[0]: expected an integer, null, \"...\" or a slice",
+    ),
     (single("getitem", {"key": [True]}), "attribute 'key'[0]: expected an integer, null"),
-    (single("getitem", {"key": [{"slice": [1, 2]}]}),
-     "a slice is {\"slice\": [start, stop, step]}"),
-    (single("getitem", {"key": [{"slice": [1, 2, 1], "x": 1}]}), "a slice is {\"slice\""),
-    (single("getitem", {"key": [{"slice": [1.5, None, None]}]}),
-     "attribute 'key'[0].slice[0]: expected an integer"),
+    (single("getitem", {"key": [{"slice": [1, 2]}]}), 'a slice is {"slice": [start, stop, step]}'),
+    (single("getitem", {"key": [{"slice": [1, 2, 1], "x": 1}]}), 'a slice is {"slice"'),
+    (
+        single("getitem", {"key": [{"slice": [1.5, None, None]}]}),
+        "attribute 'key'[0].slice[0]: expected an integer",
+    ),
     (single("getitem", {"key": 0}), "attribute 'key': expected a list"),
-    (single("full", {"shape": [2], "fill_value": "1"}, 0),
-     "attribute 'fill_value': expected a bool, a number or \"nan\""),
-    (single("full", {"shape": [2], "fill_value": [1]}, 0),
-     "attribute 'fill_value': expected a bool, a number"),
+    (
+        single("full", {"shape": [2], "fill_value": "1"}, 0),
+        "attribute 'fill_value': expected a bool, a number or \"nan\"",
+    ),
+    (
+        single("full", {"shape": [2], "fill_value": [1]}, 0),
+        "attribute 'fill_value': expected a bool, a number",
+    ),
     (single("full", {"shape": [2], "fill_value": 2**64}, 0), "attribute 'fill_value': expected"),
     (single("full", {"shape": [2]}, 0), "op 'full' needs attribute 'fill_value'"),
-    (single("full", {"shape": [2], "fill_value": {"dtype": "float32", "value": 1e300}}, 0),
-     "attribute 'fill_value'.value[0]: 1e+300 is out of range for float32"),
-    (single("full", {"shape": [2], "fill_value": {"dtype": "int8", "value": 1.5}}, 0),
-     "attribute 'fill_value'.value[0]: expected an integer in int8's range [-128, 127], got 1.5"),
-    (single("full", {"shape": [2], "fill_value": {"dtype": "int8"}}, 0),
-     "a typed scalar is {\"dtype\": ..., \"value\": ...}"),
-    (single("arange", {"start": True}, 0),
-     "node 0 ('arange0'): attribute 'start': expected a number"),
-    (single("arange", {"start": {"dtype": "bool", "value": True}}, 0),
-     "attribute 'start': a bool is not allowed here"),
+    (
+        single("full", {"shape": [2], "fill_value": {"dtype": "float32", "value": 1e300}}, 0),
+        "attribute 'fill_value'.value[0]: 1e+300 is out of range for float32",
+    ),
+    (
+        single("full", {"shape": [2], "fill_value": {"dtype": "int8", "value": 1.5}}, 0),
+        "attribute 'fill_value'.value[0]: expected an integer in int8's range [-128, 127], got 1.5",
+    ),
+    (
+        single("full", {"shape": [2], "fill_value": {"dtype": "int8"}}, 0),
+        'a typed scalar is {"dtype": ..., "value": ...}',
+    ),
+    (
+        single("arange", {"start": True}, 0),
+        "node 0 ('arange0'): attribute 'start': expected a number",
+    ),
+    (
+        single("arange", {"start": {"dtype": "bool", "value": True}}, 0),
+        "attribute 'start': a bool is not allowed here",
+    ),
     (single("arange", {"stop": 3}, 0), "op 'arange' needs attribute 'start'"),
-    (single("linspace", {"start": 0, "stop": 1, "num": -1}, 0),
-     "attribute 'num': expected an integer in [0,"),
-    (single("linspace", {"start": 0, "stop": 1, "endpoint": "yes"}, 0),
-     "attribute 'endpoint': expected true or false"),
+    (
+        single("linspace", {"start": 0, "stop": 1, "num": -1}, 0),
+        "attribute 'num': expected an integer in [0,",
+    ),
+    (
+        single("linspace", {"start": 0, "stop": 1, "endpoint": "yes"}, 0),
+        "attribute 'endpoint': expected true or false",
+    ),
     (single("eye", {"N": 3, "M": -1}, 0), "attribute 'M': expected an integer in [0,"),
     (single("eye", {"N": 3, "k": 2**63}, 0), "attribute 'k': expected an integer"),
     (single("eye", {"N": 3, "k": None}, 0), "attribute 'k' must not be null"),
     (single("clip", {"has_lo": False}, 3), "node 1 ('clip0'): op 'clip' takes 2 inputs, got 3"),
     (single("clip", {"has_lo": False, "has_hi": False}, 1), "clip needs has_lo or has_hi"),
     (single("clip", {}, 1), "op 'clip' takes 3 inputs, got 1"),
-    (single("concatenate", {}, 0),
-     "node 0 ('concat0'): op 'concatenate' takes one or more inputs, got none"),
+    (
+        single("concatenate", {}, 0),
+        "node 0 ('concat0'): op 'concatenate' takes one or more inputs, got none",
+    ),
     (single("sum", {"axis": 0}, 2), "op 'sum' takes 1 input, got 2"),
-    (const({"dtype": "float16", "shape": [], "data": [1.0]}),
-     "node 0 ('_const0'): attribute 'value'.dtype: expected a dtype name"),
-    (const({"dtype": "complex128", "shape": [], "data": [1.0]}),
-     "attribute 'value'.dtype: expected a dtype name"),
-    (const({"dtype": "int32", "shape": [2, 2], "data": [1, 2, 3]}),
-     "attribute 'value': shape [2, 2] needs a flat 'data' list of 4 elements, "
-     "got a list of 3 items"),
-    (const({"dtype": "int32", "shape": [2], "data": [[1], [2]]}),
-     "attribute 'value'.data[0]: expected an integer in int32's range"),
-    (const({"dtype": "int32", "shape": [2], "data": [1, "2"]}),
-     "attribute 'value'.data[1]: expected an integer"),
-    (const({"dtype": "int32", "shape": [2], "data": [1, 2.0]}),
-     "attribute 'value'.data[1]: expected an integer"),
-    (const({"dtype": "int64", "shape": [1], "data": [True]}),
-     "attribute 'value'.data[0]: expected an integer"),
-    (const({"dtype": "int8", "shape": [2], "data": [1, 128]}),
-     "attribute 'value'.data[1]: expected an integer in int8's range [-128, 127], got 128"),
-    (const({"dtype": "uint8", "shape": [1], "data": [-1]}),
-     "attribute 'value'.data[0]: expected an integer in uint8's range"),
-    (const({"dtype": "int8", "shape": [1], "data": ["nan"]}),
-     "attribute 'value'.data[0]: expected an integer"),
-    (const({"dtype": "bool", "shape": [2], "data": [True, 0]}),
-     "attribute 'value'.data[1]: expected true or false, got 0"),
-    (const({"dtype": "float64", "shape": [1], "data": ["NaN"]}),
-     "attribute 'value'.data[0]: expected a number or \"nan\""),
-    (const({"dtype": "float64", "shape": [1], "data": [None]}),
-     "attribute 'value'.data[0]: expected a number"),
-    (const({"dtype": "float64", "shape": [1], "data": [False]}),
-     "attribute 'value'.data[0]: expected a number"),
-    (const({"dtype": "float64", "shape": [1], "data": [2**1024]}),
-     "attribute 'value'.data[0]: expected a number"),
-    (const({"dtype": "float32", "shape": [2], "data": [1.0, 1e39]}),
-     "attribute 'value'.data[1]: 1e+39 is out of range for float32"),
-    (const({"dtype": "float64", "shape": [2**20, 2**20], "data": []}),
-     "attribute 'value': shape [1048576, 1048576] has 1099511627776 elements, "
-     "over the limit of 67108864"),
-    (const({"dtype": "float64", "shape": [0, 2**40], "data": []}),
-     "attribute 'value'.shape[1]: expected an integer in [0, 67108865)"),
-    (const({"dtype": "float64", "shape": [-1], "data": []}),
-     "attribute 'value'.shape[0]: expected an integer"),
-    (const({"dtype": "float64", "shape": [1] * 65, "data": [1.0]}),
-     "attribute 'value'.shape: expected a list of at most 64 items"),
-    (const({"dtype": "float64", "shape": [1], "data": [1.0], "code": "x"}),
-     "attribute 'value': expected {\"dtype\""),
-    (const({"dtype": "float64", "shape": [2], "data": [1.0, 2.0]}, weak=True),
-     "node 0 ('_const0'): a weak constant must be a 0-d array of dtype "
-     "bool, int64, uint64, float64; got shape [2]"),
-    (const({"dtype": "int32", "shape": [], "data": [1]}, weak=True),
-     "a weak constant must be a 0-d array"),
+    (
+        const({"dtype": "float16", "shape": [], "data": [1.0]}),
+        "node 0 ('_const0'): attribute 'value'.dtype: expected a dtype name",
+    ),
+    (
+        const({"dtype": "complex128", "shape": [], "data": [1.0]}),
+        "attribute 'value'.dtype: expected a dtype name",
+    ),
+    (
+        const({"dtype": "int32", "shape": [2, 2], "data": [1, 2, 3]}),
+        "attribute 'value': shape [2, 2] needs a flat 'data' list of 4 elements, "
+        "got a list of 3 items",
+    ),
+    (
+        const({"dtype": "int32", "shape": [2], "data": [[1], [2]]}),
+        "attribute 'value'.data[0]: expected an integer in int32's range",
+    ),
+    (
+        const({"dtype": "int32", "shape": [2], "data": [1, "2"]}),
+        "attribute 'value'.data[1]: expected an integer",
+    ),
+    (
+        const({"dtype": "int32", "shape": [2], "data": [1, 2.0]}),
+        "attribute 'value'.data[1]: expected an integer",
+    ),
+    (
+        const({"dtype": "int64", "shape": [1], "data": [True]}),
+        "attribute 'value'.data[0]: expected an integer",
+    ),
+    (
+        const({"dtype": "int8", "shape": [2], "data": [1, 128]}),
+        "attribute 'value'.data[1]: expected an integer in int8's range [-128, 127], got 128",
+    ),
+    (
+        const({"dtype": "uint8", "shape": [1], "data": [-1]}),
+        "attribute 'value'.data[0]: expected an integer in uint8's range",
+    ),
+    (
+        const({"dtype": "int8", "shape": [1], "data": ["nan"]}),
+        "attribute 'value'.data[0]: expected an integer",
+    ),
+    (
+        const({"dtype": "bool", "shape": [2], "data": [True, 0]}),
+        "attribute 'value'.data[1]: expected true or false, got 0",
+    ),
+    (
+        const({"dtype": "float64", "shape": [1], "data": ["NaN"]}),
+        "attribute 'value'.data[0]: expected a number or \"nan\"",
+    ),
+    (
+        const({"dtype": "float64", "shape": [1], "data": [None]}),
+        "attribute 'value'.data[0]: expected a number",
+    ),
+    (
+        const({"dtype": "float64", "shape": [1], "data": [False]}),
+        "attribute 'value'.data[0]: expected a number",
+    ),
+    (
+        const({"dtype": "float64", "shape": [1], "data": [2**1024]}),
+        "attribute 'value'.data[0]: expected a number",
+    ),
+    (
+        const({"dtype": "float32", "shape": [2], "data": [1.0, 1e39]}),
+        "attribute 'value'.data[1]: 1e+39 is out of range for float32",
+    ),
+    (
+        const({"dtype": "float64", "shape": [2**20, 2**20], "data": []}),
+        "attribute 'value': shape [1048576, 1048576] has 1099511627776 elements, "
+        "over the limit of 67108864",
+    ),
+    (
+        const({"dtype": "float64", "shape": [0, 2**40], "data": []}),
+        "attribute 'value'.shape[1]: expected an integer in [0, 67108865)",
+    ),
+    (
+        const({"dtype": "float64", "shape": [-1], "data": []}),
+        "attribute 'value'.shape[0]: expected an integer",
+    ),
+    (
+        const({"dtype": "float64", "shape": [1] * 65, "data": [1.0]}),
+        "attribute 'value'.shape: expected a list of at most 64 items",
+    ),
+    (
+        const({"dtype": "float64", "shape": [1], "data": [1.0], "code": "x"}),
+        "attribute 'value': expected {\"dtype\"",
+    ),
+    (
+        const({"dtype": "float64", "shape": [2], "data": [1.0, 2.0]}, weak=True),
+        "node 0 ('_const0'): a weak constant must be a 0-d array of dtype "
+        "bool, int64, uint64, float64; got shape [2]",
+    ),
+    (
+        const({"dtype": "int32", "shape": [], "data": [1]}, weak=True),
+        "a weak constant must be a 0-d array",
+    ),
     (single("const", {"weak": False}, 0), "op 'const' needs attribute 'value'"),
 ]
 
@@ -573,7 +795,8 @@ def test_single_helper_builds_loadable_files():
     load_doc(single("full", {"shape": [2], "fill_value": "-inf"}, 0))
     typed = {"dtype": "uint64", "value": 2**64 - 1}
     assert load_doc(single("full", {"shape": [2], "fill_value": typed}, 0))._heads[0].attrs[
-        "fill_value"] == np.uint64(2**64 - 1)
+        "fill_value"
+    ] == np.uint64(2**64 - 1)
     load_doc(single("clip", {"has_lo": False}, 2))
     load_doc(single("eye", {"N": 3, "M": None}, 0))
     load_doc(const({"dtype": "float32", "shape": [3], "data": [1, "nan", 0.1]}))
@@ -599,12 +822,22 @@ def json_paths(value: Any, found: list) -> list:
 
 
 JSON_VALUES = st.recursive(
-    st.none() | st.booleans() | st.integers(-2**70, 2**70) | st.floats(allow_nan=False)
-    | st.text(max_size=4) | st.sampled_from(["nan", "...", "var", "add", "float32", "slice"]),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(
-        st.sampled_from(["op", "slice", "dtype", "shape", "data", "value", "x"]), inner,
-        max_size=3),
-    max_leaves=6)
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**70), 2**70)
+    | st.floats(allow_nan=False)
+    | st.text(max_size=4)
+    | st.sampled_from(["nan", "...", "var", "add", "float32", "slice"]),
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(
+            st.sampled_from(["op", "slice", "dtype", "shape", "data", "value", "x"]),
+            inner,
+            max_size=3,
+        )
+    ),
+    max_leaves=6,
+)
 
 
 RICH_TEXT = rich().tojson()
@@ -626,37 +859,49 @@ def test_fuzzed_files_load_or_fail_with_serialization_error_only(data):
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.lists(st.tuples(st.integers(0, len(RICH_TEXT) - 1), st.sampled_from(
-    list('{}[]",:0-9.eE ntfa\\\n') + ["NaN", "1e999", "\\u0000", "\\ud800"])), min_size=1,
-    max_size=4))
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, len(RICH_TEXT) - 1),
+            st.sampled_from(
+                list('{}[]",:0-9.eE ntfa\\\n') + ["NaN", "1e999", "\\u0000", "\\ud800"]
+            ),
+        ),
+        min_size=1,
+        max_size=4,
+    )
+)
 def test_corrupted_text_loads_or_fails_with_serialization_error_only(edits):
     text = RICH_TEXT
     for position, replacement in edits:
-        text = text[:position] + replacement + text[position + 1:]
+        text = text[:position] + replacement + text[position + 1 :]
     try:
         jg.fromjson(text)
     except SerializationError:
         pass
 
 
-@pytest.mark.parametrize("text, message", [
-    ("", "the text is empty"),
-    ("   \n", "the text is empty"),
-    ("{", "not valid JSON (truncated or corrupted?)"),
-    ("not json", "not valid JSON"),
-    ('{"format": "jitgraph.symbol", "version": 1', "not valid JSON (truncated or corrupted?)"),
-    ("[]", "the top level must be a JSON object, got a list of 0 items"),
-    ('"jitgraph.symbol"', "the top level must be a JSON object, got \"jitgraph.symbol\""),
-    ("null", "the top level must be a JSON object, got null"),
-    ('{"x": NaN}', "NaN is not valid JSON"),
-    ('{"x": [Infinity]}', "Infinity is not valid JSON"),
-    ('{"x": -Infinity}', "-Infinity is not valid JSON"),
-    ('{"format": "a", "format": "b"}', "duplicate key \"format\" in a JSON object"),
-    ("[" * 100_000 + "]" * 100_000, "JSON nested too deeply"),
-    ('{"x": ' + "9" * 5000 + "}", "not valid JSON"),
-    (b"\xff\xfe\x00garbage", "not valid JSON"),
-    (42, "expected JSON text (str or bytes), got int"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("", "the text is empty"),
+        ("   \n", "the text is empty"),
+        ("{", "not valid JSON (truncated or corrupted?)"),
+        ("not json", "not valid JSON"),
+        ('{"format": "jitgraph.symbol", "version": 1', "not valid JSON (truncated or corrupted?)"),
+        ("[]", "the top level must be a JSON object, got a list of 0 items"),
+        ('"jitgraph.symbol"', 'the top level must be a JSON object, got "jitgraph.symbol"'),
+        ("null", "the top level must be a JSON object, got null"),
+        ('{"x": NaN}', "NaN is not valid JSON"),
+        ('{"x": [Infinity]}', "Infinity is not valid JSON"),
+        ('{"x": -Infinity}', "-Infinity is not valid JSON"),
+        ('{"format": "a", "format": "b"}', 'duplicate key "format" in a JSON object'),
+        ("[" * 100_000 + "]" * 100_000, "JSON nested too deeply"),
+        ('{"x": ' + "9" * 5000 + "}", "not valid JSON"),
+        (b"\xff\xfe\x00garbage", "not valid JSON"),
+        (42, "expected JSON text (str or bytes), got int"),
+    ],
+)
 def test_rejects_text_that_is_not_a_symbol_file(text, message):
     with pytest.raises(SerializationError, match=re.escape(message)):
         jg.fromjson(text)

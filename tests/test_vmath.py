@@ -26,14 +26,40 @@ vmath = pytest.importorskip("jitgraph.codegen.vmath")
 UNARY = ("exp", "expm1", "log", "log1p", "tanh", "sigmoid", "erf", "sin", "cos")
 # Documented bounds (vmath docstring), in ulp of the reference rounded to the dtype.
 TOLERANCE_ULP = {
-    "float32": {"exp": 1.5, "expm1": 1.5, "log": 1, "log1p": 1, "tanh": 1.5, "sigmoid": 1.5,
-                "erf": 1, "sin": 1, "cos": 1, "pow": 1},
-    "float64": {"exp": 1.5, "expm1": 2, "log": 1, "log1p": 2, "tanh": 2.5, "sigmoid": 2.5,
-                "erf": 1.5, "pow": 1.5},
+    "float32": {
+        "exp": 1.5,
+        "expm1": 1.5,
+        "log": 1,
+        "log1p": 1,
+        "tanh": 1.5,
+        "sigmoid": 1.5,
+        "erf": 1,
+        "sin": 1,
+        "cos": 1,
+        "pow": 1,
+    },
+    "float64": {
+        "exp": 1.5,
+        "expm1": 2,
+        "log": 1,
+        "log1p": 2,
+        "tanh": 2.5,
+        "sigmoid": 2.5,
+        "erf": 1.5,
+        "pow": 1.5,
+    },
 }
-SWEEPS = {"exp": (-110, 720), "expm1": (-5, 5), "log": (0, 10), "log1p": (-1, 5),
-          "tanh": (-10, 10), "sigmoid": (-760, 50), "erf": (-7, 7), "sin": (-10, 10),
-          "cos": (-10, 10)}
+SWEEPS = {
+    "exp": (-110, 720),
+    "expm1": (-5, 5),
+    "log": (0, 10),
+    "log1p": (-1, 5),
+    "tanh": (-10, 10),
+    "sigmoid": (-760, 50),
+    "erf": (-7, 7),
+    "sin": (-10, 10),
+    "cos": (-10, 10),
+}
 
 
 def _reference(name: str, x: np.ndarray) -> np.ndarray:
@@ -54,13 +80,40 @@ def _inputs(dtype: np.dtype, lo: float, hi: float, n: int = 60_000) -> np.ndarra
     info = np.finfo(dtype)
     ints = np.int32 if dtype == np.float32 else np.int64
     bits = rng.integers(np.iinfo(ints).min, np.iinfo(ints).max, n, dtype=ints).view(dtype)
-    special = [np.nan, -np.nan, np.inf, -np.inf, 0.0, -0.0, 1.0, -1.0, info.tiny, -info.tiny,
-               info.smallest_subnormal, -info.smallest_subnormal, info.max, -info.max,
-               info.eps, 1e-30, -1e-30, 88.72, 88.73, 709.78, 709.79, -103.97, -745.13]
-    return np.concatenate([bits, np.linspace(lo, hi, n).astype(dtype),
-                           np.geomspace(info.smallest_subnormal, info.max, n).astype(dtype),
-                           -np.geomspace(info.smallest_subnormal, 1e3, n // 4).astype(dtype),
-                           np.array(special, dtype)])
+    special = [
+        np.nan,
+        -np.nan,
+        np.inf,
+        -np.inf,
+        0.0,
+        -0.0,
+        1.0,
+        -1.0,
+        info.tiny,
+        -info.tiny,
+        info.smallest_subnormal,
+        -info.smallest_subnormal,
+        info.max,
+        -info.max,
+        info.eps,
+        1e-30,
+        -1e-30,
+        88.72,
+        88.73,
+        709.78,
+        709.79,
+        -103.97,
+        -745.13,
+    ]
+    return np.concatenate(
+        [
+            bits,
+            np.linspace(lo, hi, n).astype(dtype),
+            np.geomspace(info.smallest_subnormal, info.max, n).astype(dtype),
+            -np.geomspace(info.smallest_subnormal, 1e3, n // 4).astype(dtype),
+            np.array(special, dtype),
+        ]
+    )
 
 
 def _ulp_error(got: np.ndarray, expected: np.ndarray) -> np.ndarray:
@@ -132,7 +185,8 @@ def test_unary_accuracy(name: str, dtype: str) -> None:
     worst = int(np.argmax(err))
     assert err[worst] <= TOLERANCE_ULP[dtype][name], (
         f"{name}({x[worst]!r}) = {got[worst]!r}, reference {expected[worst]!r}: "
-        f"{err[worst]:.2f} ulp")
+        f"{err[worst]:.2f} ulp"
+    )
     # Special values exactly: NaN where NumPy has NaN, inf and signed zeros bit for bit.
     rounded = expected.astype(dtype)
     assert np.array_equal(np.isnan(got), np.isnan(rounded))
@@ -141,9 +195,34 @@ def test_unary_accuracy(name: str, dtype: str) -> None:
     assert np.array_equal(np.signbit(got[exact]), np.signbit(rounded[exact]))
 
 
-POW_SPECIAL = [np.nan, np.inf, -np.inf, 0.0, -0.0, 1.0, -1.0, 2.0, -2.0, 0.5, -0.5, 3.0, -3.0,
-               2.5, -2.5, 1e300, -1e-300, 5e-324, 2.0**53, 2.0**53 + 2, 1e10, -7.0, 1.0000001,
-               0.9999999, 1e-45, 3e38]
+POW_SPECIAL = [
+    np.nan,
+    np.inf,
+    -np.inf,
+    0.0,
+    -0.0,
+    1.0,
+    -1.0,
+    2.0,
+    -2.0,
+    0.5,
+    -0.5,
+    3.0,
+    -3.0,
+    2.5,
+    -2.5,
+    1e300,
+    -1e-300,
+    5e-324,
+    2.0**53,
+    2.0**53 + 2,
+    1e10,
+    -7.0,
+    1.0000001,
+    0.9999999,
+    1e-45,
+    3e38,
+]
 
 
 @pytest.mark.numba
@@ -165,7 +244,7 @@ def test_pow(dtype: str) -> None:
     top = 700 if dtype == "float64" else 85
     x = (np.exp(rng.uniform(-top, top, n)) * np.where(np.arange(n) % 3 == 0, -1, 1)).astype(dt)
     y = rng.uniform(-3, 3, n).astype(dt)
-    y[::3] = np.round(y[::3] * 10)                           # integer exponents, odd and even
+    y[::3] = np.round(y[::3] * 10)  # integer exponents, odd and even
     logs = np.maximum(np.abs(np.log(np.abs(x[1::7]))), 1e-3)
     y[1::7] = (rng.uniform(-1, 1, logs.size) * top / logs).astype(dt)  # results near overflow
     a = np.concatenate([pairs[0], x])
@@ -200,8 +279,15 @@ def test_render_chooses_by_dtype_and_mode(monkeypatch: pytest.MonkeyPatch) -> No
     assert scalar.RENDER[Op.POW]("x", "y", np.dtype("float64")) == "(x ** y)"
 
 
-GRAPH_FUNCTIONS = {"exp": np.exp, "expm1": np.expm1, "log": np.log, "log1p": np.log1p,
-                   "tanh": np.tanh, "sin": np.sin, "cos": np.cos}
+GRAPH_FUNCTIONS = {
+    "exp": np.exp,
+    "expm1": np.expm1,
+    "log": np.log,
+    "log1p": np.log1p,
+    "tanh": np.tanh,
+    "sin": np.sin,
+    "cos": np.cos,
+}
 
 
 @pytest.mark.numba
@@ -211,7 +297,7 @@ def test_generated_code(dtype: str) -> None:
     generated source calls the vmath functions."""
     x = jg.Variable("x")
     y = jg.Variable("y")
-    symbols = [getattr(jg.sym, name)(x) for name in GRAPH_FUNCTIONS] + [x ** y]
+    symbols = [getattr(jg.sym, name)(x) for name in GRAPH_FUNCTIONS] + [x**y]
     fn = jg.compile(jg.Group(symbols), backend="numba")
     a = _inputs(np.dtype(dtype), -20, 20, 3000)
     b = np.resize(np.array([2.0, -1.5, 0.5, 3.0, np.nan, 0.0], dtype), a.size)
@@ -221,5 +307,5 @@ def test_generated_code(dtype: str) -> None:
     for name, got, want in zip([*GRAPH_FUNCTIONS, "pow"], outputs, expected, strict=True):
         err = _ulp_error(np.asarray(got), want)
         # libm functions (float64 sin, cos) agree with NumPy to 1 ulp.
-        bound = TOLERANCE_ULP[dtype].get(name, 1) + 1     # NumPy itself is within 1 ulp
+        bound = TOLERANCE_ULP[dtype].get(name, 1) + 1  # NumPy itself is within 1 ulp
         assert err.max() <= bound, f"{name}: {err.max():.2f} ulp"

@@ -102,7 +102,7 @@ def emit_entry(graph: Graph, kernel: Kernel, name: str = "entry") -> tuple[str, 
         w.line(f"_kernel({', '.join(call_args)})")
         outs = []
         seen: set[int] = set()
-        for i, node in enumerate(graph.outputs):
+        for node in graph.outputs:
             first = graph.outputs.index(node)
             outs.append(f"out{first}" if first not in seen else f"out{first}.copy()")
             seen.add(first)

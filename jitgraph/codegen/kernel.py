@@ -22,9 +22,9 @@ from ..ir.ops import Kind, Op, kind
 from ..ir.printer import format_type
 from ..ir.shape_env import ShapeEnv
 from ..passes.memory import plan_buffers
-from ..passes.partition import Group, Plan, is_free
-from ..passes.rows import RowGroup
+from ..passes.partition import Group, Plan
 from ..passes.pipeline import is_enabled
+from ..passes.rows import RowGroup
 from . import scalar
 from .writer import CodeWriter
 
@@ -38,8 +38,8 @@ FULL_REDUCTION_CHUNKS = 64  # fixed, so results do not depend on the thread coun
 class Param:
     """A kernel parameter, as the entry function must supply it."""
 
-    kind: str      # 'arg' | 'const' | 'out' | 'buffer' | 'dim'
-    key: Any       # arg index | ConstValue | output index | Node | Dim
+    kind: str  # 'arg' | 'const' | 'out' | 'buffer' | 'dim'
+    key: Any  # arg index | ConstValue | output index | Node | Dim
     name: str
 
 
@@ -62,8 +62,8 @@ class KernelBuilder:
         self.name = name
         self.out = CodeWriter()
         self.params: list[Param] = []
-        self.arrays: dict[Node, str] = {}     # nodes readable as arrays in the kernel
-        self.scalars: dict[Node, str] = {}    # 0-d values held in kernel locals
+        self.arrays: dict[Node, str] = {}  # nodes readable as arrays in the kernel
+        self.scalars: dict[Node, str] = {}  # 0-d values held in kernel locals
         self.dim_names: dict[Dim, str] = {}
         self.counter = 0
         self.outputs = plan.graph.outputs
@@ -126,7 +126,9 @@ class KernelBuilder:
                 sub = broadcast_index(inp.shape, idx)
                 operands.append((self.value(inp, sub, members, body, memo), inp))
             name = self.fresh("t")
-            body.append(f"{name} = {small_power(node, operands) or scalar.render_op(node, operands)}")
+            body.append(
+                f"{name} = {small_power(node, operands) or scalar.render_op(node, operands)}"
+            )
             expr = name
         else:
             expr = self.read(node, idx)
@@ -282,8 +284,9 @@ class KernelBuilder:
                     var = self.fresh("i")
                     if chunked and n == 0:
                         step = self.fresh("k")
-                        inner.enter_context(self.out.block(
-                            f"for {step} in range({chunked[1]} - {chunked[0]}):"))
+                        inner.enter_context(
+                            self.out.block(f"for {step} in range({chunked[1]} - {chunked[0]}):")
+                        )
                         self.out.line(f"{var} = {chunked[0]} + {step}")
                     else:
                         header = f"for {var} in range({self.dim(x.shape[a])}):"
@@ -302,16 +305,23 @@ class KernelBuilder:
                 stack.close()
                 return self.finish_full_reduction(root, target, chunked, acc_dt, init, op)
             result = best_i if op in (Op.ARGMAX, Op.ARGMIN) else acc
-            out_idx = tuple(outer[kept.index(a)] if a in kept else "0"
-                            for a in range(x.ndim) if a in kept or root.attr("keepdims"))
-            self.assign(target, root, out_idx, scalar.cast(result, _result_dt(op, acc_dt), root.dtype))
+            out_idx = tuple(
+                outer[kept.index(a)] if a in kept else "0"
+                for a in range(x.ndim)
+                if a in kept or root.attr("keepdims")
+            )
+            self.assign(
+                target, root, out_idx, scalar.cast(result, _result_dt(op, acc_dt), root.dtype)
+            )
 
     def flat_position(self, x: Node, full: Index, axes: tuple, flat: bool) -> str:
         if not flat:
             return full[axes[0]] if axes else "0"
         position = "0"
         for a in range(x.ndim):
-            position = full[a] if position == "0" else f"({position} * {self.dim(x.shape[a])} + {full[a]})"
+            position = (
+                full[a] if position == "0" else f"({position} * {self.dim(x.shape[a])} + {full[a]})"
+            )
         return position
 
     def open_chunks(self, stack: ExitStack, x: Node, axes: tuple, acc_dt: np.dtype, op: Op):
@@ -345,7 +355,9 @@ class KernelBuilder:
         self.out.line(f"{acc} = {init}")
         self.out.line(f"{best_i} = 0")
         with self.out.block(f"for {c} in range({nc}):"):
-            self.out.extend(combine(op, acc, best_i, f"{parts}[{c}]", acc_dt, acc_dt, f"{parts_i}[{c}]"))
+            self.out.extend(
+                combine(op, acc, best_i, f"{parts}[{c}]", acc_dt, acc_dt, f"{parts_i}[{c}]")
+            )
         result = best_i if op in (Op.ARGMAX, Op.ARGMIN) else acc
         out_idx = ("0",) * root.ndim
         self.assign(target, root, out_idx, scalar.cast(result, _result_dt(op, acc_dt), root.dtype))
@@ -380,7 +392,6 @@ class KernelBuilder:
         target = self.store_target(root)
         nb = root.ndim - (a.ndim >= 2) - (b.ndim >= 2)
         m_axis = [a.shape[-2]] if a.ndim >= 2 else []
-        n_axis = [b.shape[-1]] if b.ndim >= 2 else []
         k_extent = self.dim(a.shape[-1])
         members: set[Node] = set()
         with ExitStack() as stack:
@@ -390,8 +401,8 @@ class KernelBuilder:
                 return
             outer = self.loops(stack, list(root.shape))
             batch = outer[:nb]
-            i = outer[nb:nb + 1] if a.ndim >= 2 else ()
-            j = outer[nb + len(i):] if b.ndim >= 2 else ()
+            i = outer[nb : nb + 1] if a.ndim >= 2 else ()
+            j = outer[nb + len(i) :] if b.ndim >= 2 else ()
             acc, kk = self.fresh("acc"), self.fresh("k")
             self.out.line(f"{acc} = {scalar.literal(0, dt)}")
             with self.out.block(f"for {kk} in range({k_extent}):"):
@@ -423,8 +434,11 @@ class KernelBuilder:
     def emit_rows(self, rows: RowGroup) -> None:
         """One parallel loop over the outer axes; each part runs as inner loops per row. Row
         results stay in locals, stashed rows live in their holder's row (see passes/rows.py)."""
-        self.out.comment("row loop: " + ", ".join(f"{p.root.op.value}" for p in rows.parts)
-                         + f" over [{D.format_shape(self.env.shape(rows.outer))}]")
+        self.out.comment(
+            "row loop: "
+            + ", ".join(f"{p.root.op.value}" for p in rows.parts)
+            + f" over [{D.format_shape(self.env.shape(rows.outer))}]"
+        )
         targets: dict[Node, str | None] = {}
         for part in rows.parts:  # storage views are made once, before the loop
             root = part.root
@@ -458,7 +472,7 @@ class KernelBuilder:
     def emit_row_elementwise(self, part: Group, outer: Index, rows: RowGroup) -> None:
         root = part.root
         with ExitStack() as stack:
-            idx = outer + self.inner_loops(stack, root.shape[len(outer):])
+            idx = outer + self.inner_loops(stack, root.shape[len(outer) :])
             body: list[str] = []
             expr = self.value(root, idx, set(part.members), body, {})
             self.out.extend(body)
@@ -478,7 +492,7 @@ class KernelBuilder:
         if op in (Op.ARGMAX, Op.ARGMIN):
             self.out.line(f"{best_i} = 0")
         with ExitStack() as stack:
-            full = outer + self.inner_loops(stack, x.shape[len(outer):])
+            full = outer + self.inner_loops(stack, x.shape[len(outer) :])
             body: list[str] = []
             v = self.value(x, full, set(part.members), body, {})
             self.out.extend(body)
@@ -511,8 +525,9 @@ class KernelBuilder:
                 self.assign(target, root, idx, expr)
             return
         buffer = self.memory.buffers.get(root)
-        in_place = ((buffer is not None and buffer.inplace_of is base)
-                    or self.memory.output_home(root) is base)
+        in_place = (buffer is not None and buffer.inplace_of is base) or self.memory.output_home(
+            root
+        ) is base
         if in_place:
             target = self.store_target(root)
         else:
@@ -529,7 +544,9 @@ class KernelBuilder:
             body = []
             expr = self.value(placed, region, members, body, {})
             self.out.extend(body)
-            self.out.line(f"{target}[{', '.join(self.region_index(root, region)) or '()'}] = {expr}")
+            self.out.line(
+                f"{target}[{', '.join(self.region_index(root, region)) or '()'}] = {expr}"
+            )
 
     def region_index(self, root: Node, region: Index) -> Index:
         """Where element `region` of an update's region lands in the updated array."""
@@ -563,7 +580,9 @@ class KernelBuilder:
             target = self.store_target(root)
             with ExitStack() as stack:
                 idx = self.loops(stack, list(root.shape))
-                self.out.line(f"{target}[{', '.join(idx) or '()'}] = {saved}[{', '.join(idx) or '()'}]")
+                self.out.line(
+                    f"{target}[{', '.join(idx) or '()'}] = {saved}[{', '.join(idx) or '()'}]"
+                )
         else:
             self.arrays[root] = view
 
@@ -621,7 +640,7 @@ def small_power(node: Node, operands: list[tuple[str, Node]]) -> str | None:
 
 def broadcast_index(shape: tuple[Dim, ...], idx: Index) -> Index:
     """The index into an operand of `shape` broadcast against a value indexed by `idx`."""
-    tail = idx[len(idx) - len(shape):] if shape else ()
+    tail = idx[len(idx) - len(shape) :] if shape else ()
     return tuple("0" if d == 1 else i for d, i in zip(shape, tail))
 
 
@@ -647,7 +666,9 @@ def _result_dt(op: Op, acc_dt: np.dtype) -> np.dtype:
     return np.dtype(np.int64) if op in (Op.ARGMAX, Op.ARGMIN) else acc_dt
 
 
-def combine(op: Op, acc: str, best_i: str, v: str, v_dt: np.dtype, acc_dt: np.dtype, position: str) -> list[str]:
+def combine(
+    op: Op, acc: str, best_i: str, v: str, v_dt: np.dtype, acc_dt: np.dtype, position: str
+) -> list[str]:
     """Statements folding value `v` into the accumulator (NumPy's NaN rules for max/min/arg*)."""
     if op in (Op.SUM, Op.PROD):
         sym = "+" if op is Op.SUM else "*"

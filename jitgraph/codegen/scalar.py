@@ -8,7 +8,7 @@ and every result to the node's dtype: the generated code computes exactly what N
 from __future__ import annotations
 
 import math
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
@@ -16,9 +16,17 @@ from ..ir.node import Node
 from ..ir.ops import Op
 
 _NP_NAME = {
-    "bool": "np.bool_", "int8": "np.int8", "int16": "np.int16", "int32": "np.int32",
-    "int64": "np.int64", "uint8": "np.uint8", "uint16": "np.uint16", "uint32": "np.uint32",
-    "uint64": "np.uint64", "float32": "np.float32", "float64": "np.float64",
+    "bool": "np.bool_",
+    "int8": "np.int8",
+    "int16": "np.int16",
+    "int32": "np.int32",
+    "int64": "np.int64",
+    "uint8": "np.uint8",
+    "uint16": "np.uint16",
+    "uint32": "np.uint32",
+    "uint64": "np.uint64",
+    "float32": "np.float32",
+    "float64": "np.float64",
 }
 
 
@@ -56,7 +64,10 @@ def loop_dtype(node: Node) -> np.dtype:
     op = node.op
     if op in (Op.EQ, Op.NE, Op.LT, Op.LE, Op.GT, Op.GE):
         return np.result_type(*(_weak_or_dtype(i) for i in node.inputs))
-    if op in (Op.ISNAN, Op.ISINF, Op.ISFINITE, Op.SIGN, Op.FLOOR, Op.CEIL) and node.inputs[0].dtype.kind != "f":
+    if (
+        op in (Op.ISNAN, Op.ISINF, Op.ISFINITE, Op.SIGN, Op.FLOOR, Op.CEIL)
+        and node.inputs[0].dtype.kind != "f"
+    ):
         return node.inputs[0].dtype
     if op in (Op.ISNAN, Op.ISINF, Op.ISFINITE):
         return node.inputs[0].dtype
@@ -118,7 +129,7 @@ VMATH: dict[Op, tuple[str, tuple[str, ...]]] = {
 
 
 def math_mode() -> str:
-    """"fast" (vmath) or "libm" (NumPy's scalar functions): `jitgraph.runtime.MATH`, read when
+    """ "fast" (vmath) or "libm" (NumPy's scalar functions): `jitgraph.runtime.MATH`, read when
     code is generated. Imported here, not at the top: the setting belongs to the runtime."""
     from .. import runtime
 
@@ -197,7 +208,9 @@ RENDER: dict[Op, Callable[..., str]] = {
 def render_op(node: Node, operands: list[tuple[str, Node]]) -> str:
     """Expression computing `node` from rendered operands (expression, operand node)."""
     dt = loop_dtype(node)
-    targets = [np.dtype(bool), node.dtype, node.dtype] if node.op is Op.WHERE else [dt] * len(operands)
+    targets = (
+        [np.dtype(bool), node.dtype, node.dtype] if node.op is Op.WHERE else [dt] * len(operands)
+    )
     args = [operand(expr, n, target) for (expr, n), target in zip(operands, targets)]
     if node.op is Op.POW and dt.kind == "f" and operands[1][1].ndim == 0:
         expr = _scalar_power(args[0], args[1], operands[1][1])
@@ -220,13 +233,25 @@ def _scalar_power(a: str, b: str, exponent: Node) -> str:
 
 
 def operand(expr: str, node: Node, target: np.dtype) -> str:
-    """An operand converted to the loop dtype; weak scalars become literals of that dtype (NEP 50)."""
+    """An operand converted to the loop dtype; weak scalars become literals of that dtype
+    (NEP 50)."""
     if node.op is Op.CONST and node.ndim == 0:
         return literal(node.attr("value").array.item(), target)
     return cast(expr, node.dtype, target)
 
 
 PREDICATES = {
-    Op.EQ, Op.NE, Op.LT, Op.LE, Op.GT, Op.GE, Op.NOT, Op.AND, Op.OR, Op.XOR, Op.ISNAN, Op.ISINF,
+    Op.EQ,
+    Op.NE,
+    Op.LT,
+    Op.LE,
+    Op.GT,
+    Op.GE,
+    Op.NOT,
+    Op.AND,
+    Op.OR,
+    Op.XOR,
+    Op.ISNAN,
+    Op.ISINF,
     Op.ISFINITE,
 }

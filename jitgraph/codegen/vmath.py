@@ -139,9 +139,9 @@ def _llvm_float_intrinsic(name: str, arity: int):
     return intrinsic(lambda typingctx, a, b, c: typer(typingctx, a, b, c))
 
 
-_rint = _llvm_float_intrinsic("rint", 1)      # round half to even, no libm call
+_rint = _llvm_float_intrinsic("rint", 1)  # round half to even, no libm call
 _floor = _llvm_float_intrinsic("floor", 1)
-_fma = _llvm_float_intrinsic("fma", 3)        # exact products for double-double arithmetic
+_fma = _llvm_float_intrinsic("fma", 3)  # exact products for double-double arithmetic
 
 
 @njit(**_JIT)
@@ -171,7 +171,7 @@ def _two_sum(a, b):
 # ln2 split so that k * LN2_HI is exact for |k| < 2^20 (LN2_HI has 32 significant bits; fdlibm).
 _LN2_HI = 6.93147180369123816490e-01
 _LN2_LO = 1.90821492927058770002e-10
-_INV_LN2 = 1.44269504088896338700e+00
+_INV_LN2 = 1.44269504088896338700e00
 # |r| <= ln2/2: the degree-13 Taylor remainder r^14/14! is 4e-18, below half an ulp of 1.
 _EXP_C = [1.0 / math.factorial(k) for k in range(14)]
 (_E0, _E1, _E2, _E3, _E4, _E5, _E6, _E7, _E8, _E9, _E10, _E11, _E12, _E13) = _EXP_C
@@ -180,8 +180,26 @@ _EXP_C = [1.0 / math.factorial(k) for k in range(14)]
 @njit(**_JIT)
 def _expm1_poly64(r):
     """exp(r) - 1 for |r| <= ln2/2 with relative accuracy (degree 13 Taylor)."""
-    q = _E2 + r * (_E3 + r * (_E4 + r * (_E5 + r * (_E6 + r * (_E7 + r * (
-        _E8 + r * (_E9 + r * (_E10 + r * (_E11 + r * (_E12 + r * _E13))))))))))
+    q = _E2 + r * (
+        _E3
+        + r
+        * (
+            _E4
+            + r
+            * (
+                _E5
+                + r
+                * (
+                    _E6
+                    + r
+                    * (
+                        _E7
+                        + r * (_E8 + r * (_E9 + r * (_E10 + r * (_E11 + r * (_E12 + r * _E13)))))
+                    )
+                )
+            )
+        )
+    )
     return r + r * (r * q)
 
 
@@ -192,15 +210,33 @@ def _exp_dd(hi, lo):
     xc = -746.0 if hi < -746.0 else hi
     xc = 710.0 if xc > 710.0 else xc
     lo = lo if xc == hi else 0.0
-    kf = _rint((xc if xc == xc else 0.0) * _INV_LN2)   # NaN would make the int conversion poison
+    kf = _rint((xc if xc == xc else 0.0) * _INV_LN2)  # NaN would make the int conversion poison
     k = np.int64(kf)
-    hi = xc - kf * _LN2_HI                    # exact (Cody-Waite)
+    hi = xc - kf * _LN2_HI  # exact (Cody-Waite)
     r = (hi - kf * _LN2_LO) + lo
-    r_lo = ((hi - r) - kf * _LN2_LO) + lo     # what rounding r lost
+    r_lo = ((hi - r) - kf * _LN2_LO) + lo  # what rounding r lost
     # 1 + r + r^2 q with 1 + r split exactly (one + tail), so the only rounding that counts is
     # the final addition: ~0.5 ulp instead of ~1.
-    q = _E2 + r * (_E3 + r * (_E4 + r * (_E5 + r * (_E6 + r * (_E7 + r * (
-        _E8 + r * (_E9 + r * (_E10 + r * (_E11 + r * (_E12 + r * _E13))))))))))
+    q = _E2 + r * (
+        _E3
+        + r
+        * (
+            _E4
+            + r
+            * (
+                _E5
+                + r
+                * (
+                    _E6
+                    + r
+                    * (
+                        _E7
+                        + r * (_E8 + r * (_E9 + r * (_E10 + r * (_E11 + r * (_E12 + r * _E13)))))
+                    )
+                )
+            )
+        )
+    )
     one = 1.0 + r
     tail = ((1.0 - one) + r) + (r_lo + r * (r * q))
     p = one + tail
@@ -217,11 +253,20 @@ def vm_exp_f64(x):
 
 
 # float32: Cephes expf (degree 6 minimax for exp(r) - 1 - r, |r| <= ln2/2, error < 1 ulp).
-_LN2_HI_32 = f32(0.693359375)        # 9 bits: k * _LN2_HI_32 is exact for |k| <= 150
+_LN2_HI_32 = f32(0.693359375)  # 9 bits: k * _LN2_HI_32 is exact for |k| <= 150
 _LN2_LO_32 = f32(-2.12194440e-4)
 _INV_LN2_32 = f32(1.44269504088896341)
-_P32 = [f32(c) for c in (1.9875691500e-4, 1.3981999507e-3, 8.3334519073e-3, 4.1665795894e-2,
-                         1.6666665459e-1, 5.0000001201e-1)]
+_P32 = [
+    f32(c)
+    for c in (
+        1.9875691500e-4,
+        1.3981999507e-3,
+        8.3334519073e-3,
+        4.1665795894e-2,
+        1.6666665459e-1,
+        5.0000001201e-1,
+    )
+]
 (_P32_0, _P32_1, _P32_2, _P32_3, _P32_4, _P32_5) = _P32
 _ONE32 = f32(1.0)
 _ZERO32 = f32(0.0)
@@ -230,8 +275,8 @@ _ZERO32 = f32(0.0)
 @njit(**_JIT)
 def vm_exp_f32(x):
     """exp(x) for float32."""
-    xc = f32(-104.0) if x < f32(-104.0) else x      # expf underflows below -103.97
-    xc = f32(89.0) if xc > f32(89.0) else xc        # and overflows above 88.72
+    xc = f32(-104.0) if x < f32(-104.0) else x  # expf underflows below -103.97
+    xc = f32(89.0) if xc > f32(89.0) else xc  # and overflows above 88.72
     kf = _rint((xc if xc == xc else _ZERO32) * _INV_LN2_32)
     k = np.int32(kf)
     r = (xc - kf * _LN2_HI_32) - kf * _LN2_LO_32
@@ -249,7 +294,7 @@ def vm_exp_f32(x):
 @njit(**_JIT)
 def vm_expm1_f64(x):
     """expm1(x) for float64."""
-    xc = -40.0 if x < -40.0 else x       # expm1(x) rounds to -1 below -37.4
+    xc = -40.0 if x < -40.0 else x  # expm1(x) rounds to -1 below -37.4
     xc = 710.0 if xc > 710.0 else xc
     kf = _rint((xc if xc == xc else 0.0) * _INV_LN2)
     k = np.int64(kf)
@@ -268,15 +313,16 @@ _EM32 = [f32(1.0 / math.factorial(k)) for k in range(2, 9)]
 
 @njit(**_JIT)
 def _expm1_poly32(r):
-    q = _EM32_2 + r * (_EM32_3 + r * (_EM32_4 + r * (_EM32_5 + r * (_EM32_6 + r * (
-        _EM32_7 + r * _EM32_8)))))
+    q = _EM32_2 + r * (
+        _EM32_3 + r * (_EM32_4 + r * (_EM32_5 + r * (_EM32_6 + r * (_EM32_7 + r * _EM32_8))))
+    )
     return r + r * (r * q)
 
 
 @njit(**_JIT)
 def vm_expm1_f32(x):
     """expm1(x) for float32."""
-    xc = f32(-20.0) if x < f32(-20.0) else x        # expm1f rounds to -1 below -17.3
+    xc = f32(-20.0) if x < f32(-20.0) else x  # expm1f rounds to -1 below -17.3
     xc = f32(89.0) if xc > f32(89.0) else xc
     kf = _rint((xc if xc == xc else _ZERO32) * _INV_LN2_32)
     k = np.int32(kf)
@@ -284,16 +330,22 @@ def vm_expm1_f32(x):
     u = _expm1_poly32(r)
     s = _pow2_32(k - 1)
     y = f32(2.0) * (u * s + (s - f32(0.5)))
-    return x if abs(x) < f32(2.9802322e-08) else y     # 2^-25
+    return x if abs(x) < f32(2.9802322e-08) else y  # 2^-25
 
 
 # ---------------------------------------------------------------------------------------------
 # log and log1p (fdlibm): x = 2^k m with m in [sqrt(1/2), sqrt(2)), f = m - 1, s = f / (2 + f),
 # log(1 + f) = f - f^2/2 + s (f^2/2 + R(s^2)) with R a degree-7 minimax series (error 2^-58.45).
 
-_LG = (6.666666666666735130e-01, 3.999999999940941908e-01, 2.857142874366239149e-01,
-       2.222219843214978396e-01, 1.818357216161805012e-01, 1.531383769920937332e-01,
-       1.479819860511658591e-01)
+_LG = (
+    6.666666666666735130e-01,
+    3.999999999940941908e-01,
+    2.857142874366239149e-01,
+    2.222219843214978396e-01,
+    1.818357216161805012e-01,
+    1.531383769920937332e-01,
+    1.479819860511658591e-01,
+)
 (_LG1, _LG2, _LG3, _LG4, _LG5, _LG6, _LG7) = _LG
 _SQRT_HALF_HI = 0x3FE6A09E  # high word of sqrt(1/2)
 _TWO54 = 18014398509481984.0
@@ -324,12 +376,12 @@ def _log_kernel64(f):
 def vm_log_f64(x):
     """log(x) for float64."""
     denormal = x < 2.2250738585072014e-308
-    xs = x * _TWO54 if denormal else x         # scale denormals up to read their exponent
+    xs = x * _TWO54 if denormal else x  # scale denormals up to read their exponent
     k, f = _log_reduce64(xs)
     dk = np.float64(k) - (54.0 if denormal else 0.0)
     hfsq, tail = _log_kernel64(f)
     y = dk * _LN2_HI - ((hfsq - (tail + dk * _LN2_LO)) - f)
-    y = y if x > 0.0 else (-np.inf if x == 0.0 else np.nan)   # NaN input: nan
+    y = y if x > 0.0 else (-np.inf if x == 0.0 else np.nan)  # NaN input: nan
     return x if x == np.inf else y
 
 
@@ -346,12 +398,13 @@ def vm_log1p_f64(x):
     y = dk * _LN2_HI - ((hfsq - (tail + (dk * _LN2_LO + c))) - f)
     y = y if x > -1.0 else (-np.inf if x == -1.0 else np.nan)
     y = x if x == np.inf else y
-    return x if abs(x) < 5.551115123125783e-17 else y     # 2^-54: keeps -0.0 and denormals
+    return x if abs(x) < 5.551115123125783e-17 else y  # 2^-54: keeps -0.0 and denormals
 
 
 # float32 (fdlibm logf): degree-4 series in s^2, ln2 split with 24 - 7 bits in the high part.
-_LG32 = [f32(c) for c in (0xAAAAAA / 2.0**24, 0xCCCE13 / 2.0**25, 0x91E9EE / 2.0**25,
-                          0xF89E26 / 2.0**26)]
+_LG32 = [
+    f32(c) for c in (0xAAAAAA / 2.0**24, 0xCCCE13 / 2.0**25, 0x91E9EE / 2.0**25, 0xF89E26 / 2.0**26)
+]
 (_LG32_1, _LG32_2, _LG32_3, _LG32_4) = _LG32
 _LN2_HI_F = f32(6.9313812256e-01)
 _LN2_LO_F = f32(9.0580006145e-06)
@@ -408,23 +461,23 @@ def vm_log1p_f32(x):
 def vm_tanh_f64(x):
     """tanh(x) for float64."""
     a = abs(x)
-    a = 22.0 if a > 22.0 else a          # tanh rounds to 1 above 19.06; keeps e finite
+    a = 22.0 if a > 22.0 else a  # tanh rounds to 1 above 19.06; keeps e finite
     e = vm_expm1_f64(2.0 * a)
     t = e / (e + 2.0)
     t = -t if x < 0.0 else t
-    return x if a < 3.725290298461914e-09 else t      # 2^-28: tanh(x) rounds to x (and -0.0)
+    return x if a < 3.725290298461914e-09 else t  # 2^-28: tanh(x) rounds to x (and -0.0)
 
 
 @njit(**_JIT)
 def vm_tanh_f32(x):
     """tanh(x) for float32."""
     a = abs(x)
-    a = f32(10.0) if a > f32(10.0) else a     # tanhf rounds to 1 above 9.01
+    a = f32(10.0) if a > f32(10.0) else a  # tanhf rounds to 1 above 9.01
     # The quotient in float64 (e + 2 exact there) rounds once: ~1.5 ulp instead of ~2.2.
     e = np.float64(vm_expm1_f32(f32(2.0) * a))
     t = np.float32(e / (e + 2.0))
     t = -t if x < _ZERO32 else t
-    return x if a < f32(0.0001220703125) else t        # 2^-13
+    return x if a < f32(0.0001220703125) else t  # 2^-13
 
 
 # ---------------------------------------------------------------------------------------------
@@ -444,7 +497,7 @@ def vm_sigmoid_f64(x):
 def vm_sigmoid_f32(x):
     """1 / (1 + exp(-x)) for float32."""
     e = np.float64(vm_exp_f32(-abs(x)))
-    d = 1.0 + e                 # exact in float64; the quotient then rounds once to float32
+    d = 1.0 + e  # exact in float64; the quotient then rounds once to float32
     return np.float32(e / d if x < _ZERO32 else 1.0 / d)
 
 
@@ -457,28 +510,81 @@ def vm_sigmoid_f32(x):
 # The per-piece coefficients are selected before a single Horner evaluation, not after two.
 
 _ERX = 8.45062911510467529297e-01
-_EFX8 = 1.02703333676410069053e+00
-_PP = (1.28379167095512558561e-01, -3.25042107247001499370e-01, -2.84817495755985104766e-02,
-       -5.77027029648944159157e-03, -2.37630166566501626084e-05, 0.0, 0.0)
-_QQ = (3.97917223959155352819e-01, 6.50222499887672944485e-02, 5.08130628187576562776e-03,
-       1.32494738004321644526e-04, -3.96022827877536812320e-06, 0.0)
-_PA = (-2.36211856075265944077e-03, 4.14856118683748331666e-01, -3.72207876035701323847e-01,
-       3.18346619901161753674e-01, -1.10894694282396677476e-01, 3.54783043256182359371e-02,
-       -2.16637559486879084300e-03)
-_QA = (1.06420880400844228286e-01, 5.40397917702171048937e-01, 7.18286544141962662868e-02,
-       1.26171219808761642112e-01, 1.36370839120290507362e-02, 1.19844998467991074170e-02)
-_RA = (-9.86494403484714822705e-03, -6.93858572707181764372e-01, -1.05586262253232909814e+01,
-       -6.23753324503260060396e+01, -1.62396669462573470355e+02, -1.84605092906711035994e+02,
-       -8.12874355063065934246e+01, -9.81432934416914548592e+00)
-_SA = (1.96512716674392571292e+01, 1.37657754143519042600e+02, 4.34565877475229228821e+02,
-       6.45387271733267880336e+02, 4.29008140027567833386e+02, 1.08635005541779435134e+02,
-       6.57024977031928170135e+00, -6.04244152148580987438e-02)
-_RB = (-9.86494292470009928597e-03, -7.99283237680523006574e-01, -1.77579549177547519889e+01,
-       -1.60636384855821916062e+02, -6.37566443368389627722e+02, -1.02509513161107724954e+03,
-       -4.83519191608651397019e+02, 0.0)
-_SB = (3.03380607434824582924e+01, 3.25792512996573918826e+02, 1.53672958608443695994e+03,
-       3.19985821950859553908e+03, 2.55305040643316442583e+03, 4.74528541206955367215e+02,
-       -2.24409524465858183362e+01, 0.0)
+_EFX8 = 1.02703333676410069053e00
+_PP = (
+    1.28379167095512558561e-01,
+    -3.25042107247001499370e-01,
+    -2.84817495755985104766e-02,
+    -5.77027029648944159157e-03,
+    -2.37630166566501626084e-05,
+    0.0,
+    0.0,
+)
+_QQ = (
+    3.97917223959155352819e-01,
+    6.50222499887672944485e-02,
+    5.08130628187576562776e-03,
+    1.32494738004321644526e-04,
+    -3.96022827877536812320e-06,
+    0.0,
+)
+_PA = (
+    -2.36211856075265944077e-03,
+    4.14856118683748331666e-01,
+    -3.72207876035701323847e-01,
+    3.18346619901161753674e-01,
+    -1.10894694282396677476e-01,
+    3.54783043256182359371e-02,
+    -2.16637559486879084300e-03,
+)
+_QA = (
+    1.06420880400844228286e-01,
+    5.40397917702171048937e-01,
+    7.18286544141962662868e-02,
+    1.26171219808761642112e-01,
+    1.36370839120290507362e-02,
+    1.19844998467991074170e-02,
+)
+_RA = (
+    -9.86494403484714822705e-03,
+    -6.93858572707181764372e-01,
+    -1.05586262253232909814e01,
+    -6.23753324503260060396e01,
+    -1.62396669462573470355e02,
+    -1.84605092906711035994e02,
+    -8.12874355063065934246e01,
+    -9.81432934416914548592e00,
+)
+_SA = (
+    1.96512716674392571292e01,
+    1.37657754143519042600e02,
+    4.34565877475229228821e02,
+    6.45387271733267880336e02,
+    4.29008140027567833386e02,
+    1.08635005541779435134e02,
+    6.57024977031928170135e00,
+    -6.04244152148580987438e-02,
+)
+_RB = (
+    -9.86494292470009928597e-03,
+    -7.99283237680523006574e-01,
+    -1.77579549177547519889e01,
+    -1.60636384855821916062e02,
+    -6.37566443368389627722e02,
+    -1.02509513161107724954e03,
+    -4.83519191608651397019e02,
+    0.0,
+)
+_SB = (
+    3.03380607434824582924e01,
+    3.25792512996573918826e02,
+    1.53672958608443695994e03,
+    3.19985821950859553908e03,
+    2.55305040643316442583e03,
+    4.74528541206955367215e02,
+    -2.24409524465858183362e01,
+    0.0,
+)
 (_PP0, _PP1, _PP2, _PP3, _PP4, _PP5, _PP6) = _PP
 (_QQ1, _QQ2, _QQ3, _QQ4, _QQ5, _QQ6) = _QQ
 (_PA0, _PA1, _PA2, _PA3, _PA4, _PA5, _PA6) = _PA
@@ -494,13 +600,38 @@ def _erf_near(a):
     """erf(a) for 0 <= a < 1.25 (a >= 2^-28)."""
     small = a < 0.84375
     v = a * a if small else a - 1.0
-    p = (_PP0 if small else _PA0) + v * ((_PP1 if small else _PA1) + v * (
-        (_PP2 if small else _PA2) + v * ((_PP3 if small else _PA3) + v * (
-            (_PP4 if small else _PA4) + v * ((_PP5 if small else _PA5) + v * (
-                _PP6 if small else _PA6))))))
-    q = 1.0 + v * ((_QQ1 if small else _QA1) + v * ((_QQ2 if small else _QA2) + v * (
-        (_QQ3 if small else _QA3) + v * ((_QQ4 if small else _QA4) + v * (
-            (_QQ5 if small else _QA5) + v * (_QQ6 if small else _QA6))))))
+    p = (_PP0 if small else _PA0) + v * (
+        (_PP1 if small else _PA1)
+        + v
+        * (
+            (_PP2 if small else _PA2)
+            + v
+            * (
+                (_PP3 if small else _PA3)
+                + v
+                * (
+                    (_PP4 if small else _PA4)
+                    + v * ((_PP5 if small else _PA5) + v * (_PP6 if small else _PA6))
+                )
+            )
+        )
+    )
+    q = 1.0 + v * (
+        (_QQ1 if small else _QA1)
+        + v
+        * (
+            (_QQ2 if small else _QA2)
+            + v
+            * (
+                (_QQ3 if small else _QA3)
+                + v
+                * (
+                    (_QQ4 if small else _QA4)
+                    + v * ((_QQ5 if small else _QA5) + v * (_QQ6 if small else _QA6))
+                )
+            )
+        )
+    )
     y = p / q
     return a + a * y if small else _ERX + y
 
@@ -509,15 +640,53 @@ def _erf_near(a):
 def _erf_tail(a):
     """erf(a) for 1.25 <= a < 6."""
     a = 1.25 if a < 1.25 else (6.0 if a > 6.0 else a)  # other lanes: keep the arithmetic finite
-    b = a < 2.857142857142857      # 1 / 0.35
+    b = a < 2.857142857142857  # 1 / 0.35
     s = 1.0 / (a * a)
-    r = (_RA0 if b else _RB0) + s * ((_RA1 if b else _RB1) + s * ((_RA2 if b else _RB2) + s * (
-        (_RA3 if b else _RB3) + s * ((_RA4 if b else _RB4) + s * ((_RA5 if b else _RB5) + s * (
-            (_RA6 if b else _RB6) + s * (_RA7 if b else _RB7)))))))
-    q = 1.0 + s * ((_SA1 if b else _SB1) + s * ((_SA2 if b else _SB2) + s * (
-        (_SA3 if b else _SB3) + s * ((_SA4 if b else _SB4) + s * ((_SA5 if b else _SB5) + s * (
-            (_SA6 if b else _SB6) + s * ((_SA7 if b else _SB7) + s * (_SA8 if b else _SB8))))))))
-    z = _from_bits64(_bits64(a) & np.int64(-4294967296))   # a with the low 32 bits cleared
+    r = (_RA0 if b else _RB0) + s * (
+        (_RA1 if b else _RB1)
+        + s
+        * (
+            (_RA2 if b else _RB2)
+            + s
+            * (
+                (_RA3 if b else _RB3)
+                + s
+                * (
+                    (_RA4 if b else _RB4)
+                    + s
+                    * (
+                        (_RA5 if b else _RB5)
+                        + s * ((_RA6 if b else _RB6) + s * (_RA7 if b else _RB7))
+                    )
+                )
+            )
+        )
+    )
+    q = 1.0 + s * (
+        (_SA1 if b else _SB1)
+        + s
+        * (
+            (_SA2 if b else _SB2)
+            + s
+            * (
+                (_SA3 if b else _SB3)
+                + s
+                * (
+                    (_SA4 if b else _SB4)
+                    + s
+                    * (
+                        (_SA5 if b else _SB5)
+                        + s
+                        * (
+                            (_SA6 if b else _SB6)
+                            + s * ((_SA7 if b else _SB7) + s * (_SA8 if b else _SB8))
+                        )
+                    )
+                )
+            )
+        )
+    )
+    z = _from_bits64(_bits64(a) & np.int64(-4294967296))  # a with the low 32 bits cleared
     e = vm_exp_f64(-z * z - 0.5625) * vm_exp_f64((z - a) * (z + a) + r / q)
     return 1.0 - e / a
 
@@ -528,7 +697,7 @@ def vm_erf_f64(x):
     a = abs(x)
     y = _erf_near(a) if a < 1.25 else (_erf_tail(a) if a < 6.0 else 1.0)
     y = -y if x < 0.0 else y
-    y = 0.125 * (8.0 * x + _EFX8 * x) if a < 3.725290298461914e-09 else y   # 2^-28 (and -0.0)
+    y = 0.125 * (8.0 * x + _EFX8 * x) if a < 3.725290298461914e-09 else y  # 2^-28 (and -0.0)
     return x if x != x else y
 
 
@@ -573,8 +742,22 @@ def _log_dd(x):
     z_lo = _fma(s, s, -z)
     c3 = s * z
     c3_lo = _fma(s, z, -c3) + (s * z_lo + 3.0 * z * s_lo)
-    rest = z * (_AT2 + z * (_AT3 + z * (_AT4 + z * (_AT5 + z * (_AT6 + z * (_AT7 + z * (
-        _AT8 + z * (_AT9 + z * (_AT10 + z * _AT11)))))))))
+    rest = z * (
+        _AT2
+        + z
+        * (
+            _AT3
+            + z
+            * (
+                _AT4
+                + z
+                * (
+                    _AT5
+                    + z * (_AT6 + z * (_AT7 + z * (_AT8 + z * (_AT9 + z * (_AT10 + z * _AT11)))))
+                )
+            )
+        )
+    )
     th = c3 * _TWO3_HI
     tl = _fma(c3, _TWO3_HI, -th) + (c3_lo * _TWO3_HI + c3 * (_TWO3_LO + rest))
     kh = dk * _LN2_DD_HI
@@ -590,15 +773,15 @@ def vm_pow_f64(x, y):
     ax = abs(x)
     finite_nonzero = ax > 0.0 and ax < np.inf
     lh, ll = _log_dd(ax if finite_nonzero else 1.0)
-    lh = lh if finite_nonzero else (-np.inf if ax == 0.0 else ax)   # log 0, log inf, log nan
+    lh = lh if finite_nonzero else (-np.inf if ax == 0.0 else ax)  # log 0, log inf, log nan
     ll = ll if finite_nonzero else 0.0
     ph = y * lh
     pl = _fma(y, lh, -ph) + y * ll
-    pl = pl if (ph > -800.0 and ph < 800.0) else 0.0   # inf - inf would be nan; unneeded anyway
+    pl = pl if (ph > -800.0 and ph < 800.0) else 0.0  # inf - inf would be nan; unneeded anyway
     r = _exp_dd(ph, pl)
     integer = _floor(y) == y
     odd = integer and _floor(0.5 * y) * 2.0 != y
-    r = -r if (odd and _bits64(x) < 0) else r           # x < 0 or x = -0.0
+    r = -r if (odd and _bits64(x) < 0) else r  # x < 0 or x = -0.0
     r = np.nan if (x < 0.0 and x > -np.inf and not integer) else r
     r = 1.0 if (x == -1.0 and abs(y) == np.inf) else r
     return 1.0 if (y == 0.0 or x == 1.0) else r
@@ -646,13 +829,23 @@ def _two_over_pi_table() -> tuple[np.ndarray, np.ndarray]:
 
 
 _TWO_OVER_PI_HI, _TWO_OVER_PI_MID = _two_over_pi_table()
-_PIO2 = 1.57079632679489655800e+00
+_PIO2 = 1.57079632679489655800e00
 _S1, _S2, _S3, _S4, _S5, _S6 = (
-    -1.66666666666666324348e-01, 8.33333333332248946124e-03, -1.98412698298579493134e-04,
-    2.75573137070700676789e-06, -2.50507602534068634195e-08, 1.58969099521155010221e-10)
+    -1.66666666666666324348e-01,
+    8.33333333332248946124e-03,
+    -1.98412698298579493134e-04,
+    2.75573137070700676789e-06,
+    -2.50507602534068634195e-08,
+    1.58969099521155010221e-10,
+)
 _C1, _C2, _C3, _C4, _C5, _C6 = (
-    4.16666666666666019037e-02, -1.38888888888741095749e-03, 2.48015872894767294178e-05,
-    -2.75573143513906633035e-07, 2.08757232129817482790e-09, -1.13596475577881948265e-11)
+    4.16666666666666019037e-02,
+    -1.38888888888741095749e-03,
+    2.48015872894767294178e-05,
+    -2.75573143513906633035e-07,
+    2.08757232129817482790e-09,
+    -1.13596475577881948265e-11,
+)
 
 
 @njit(**_JIT)
@@ -665,11 +858,11 @@ def _reduce_pio2_f32(x):
     c_hi = _TWO_OVER_PI_HI[idx]
     c_mid = _TWO_OVER_PI_MID[idx]
     ph = m * c_hi
-    pl = _fma(m, c_hi, -ph)                  # m c_hi = ph + pl exactly
-    a = ph - 4.0 * _floor(ph * 0.25)         # ph mod 4, exact
+    pl = _fma(m, c_hi, -ph)  # m c_hi = ph + pl exactly
+    a = ph - 4.0 * _floor(ph * 0.25)  # ph mod 4, exact
     rest = pl + m * c_mid
     nf = _rint(a + rest)
-    f = (a - nf) + rest                      # a - nf is exact
+    f = (a - nf) + rest  # a - nf is exact
     return f * _PIO2, np.int64(nf) & 3
 
 
@@ -699,7 +892,7 @@ def vm_sin_f32(x):
     c = _cos_kernel(r)
     v = c if (n & 1) else s
     v = -v if (n & 2) else v
-    v = -v if _bits32(x) < 0 else v          # sin is odd; also gives sin(-0.0) = -0.0
+    v = -v if _bits32(x) < 0 else v  # sin is odd; also gives sin(-0.0) = -0.0
     return np.float32(v) if abs(x) < f32(np.inf) else f32(np.nan)
 
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import math
 import numbers
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -26,8 +27,9 @@ Operand = Any  # a Node, or a Python / NumPy scalar or array that becomes a cons
 # Sources
 
 
-def argument(name: str, index: int, dtype: Any, shape: Sequence[Dim | None],
-             weak: bool = False) -> Node:
+def argument(
+    name: str, index: int, dtype: Any, shape: Sequence[Dim | None], weak: bool = False
+) -> Node:
     """Argument number `index`. Unknown sizes (None) become symbolic dims named `name.axis`.
     `weak`: a Python scalar passed at run time (0-d; promotes like a literal, NEP 50)."""
     dtype = dtypes.check(dtype, f"argument {name!r}")
@@ -42,11 +44,15 @@ def const(value: Any, dtype: Any = None) -> Node:
     """A constant. Python scalars stay weak (NEP 50) unless a dtype is given."""
     if isinstance(value, Node):
         return value if dtype is None else cast(value, dtype)
-    weak = isinstance(value, (bool, int, float)) and not isinstance(value, np.generic) and dtype is None
+    weak = (
+        isinstance(value, (bool, int, float))
+        and not isinstance(value, np.generic)
+        and dtype is None
+    )
     if isinstance(value, complex) or isinstance(value, np.complexfloating):
         raise GraphTypeError(f"complex constant {value!r}: jitgraph supports real dtypes only")
     if weak:
-        if isinstance(value, int) and not isinstance(value, bool) and not -2**63 <= value < 2**64:
+        if isinstance(value, int) and not isinstance(value, bool) and not -(2**63) <= value < 2**64:
             raise GraphTypeError(f"Python integer {value} does not fit in 64 bits")
         array = np.asarray(value)
     else:
@@ -55,8 +61,14 @@ def const(value: Any, dtype: Any = None) -> Node:
         except (TypeError, ValueError) as exc:
             raise GraphTypeError(f"constant {value!r} is not a numeric array: {exc}") from None
         dtypes.check(array.dtype, "constant")
-    return Node.make(Op.CONST, (), {"value": ConstValue(array), "weak": weak},
-                     array.shape, array.dtype, weak=weak)
+    return Node.make(
+        Op.CONST,
+        (),
+        {"value": ConstValue(array), "weak": weak},
+        array.shape,
+        array.dtype,
+        weak=weak,
+    )
 
 
 def size(dim: Dim) -> Node:
@@ -68,7 +80,9 @@ def size(dim: Dim) -> Node:
 
 def index(shape: Sequence[Dim], axis: int) -> Node:
     """The grid of indices along `axis` over `shape` (int64): arange and eye are built on it."""
-    return Node.make(Op.INDEX, (), {"shape": tuple(shape), "axis": axis}, tuple(shape), dtypes.INT64)
+    return Node.make(
+        Op.INDEX, (), {"shape": tuple(shape), "axis": axis}, tuple(shape), dtypes.INT64
+    )
 
 
 def as_node(value: Operand) -> Node:
@@ -86,7 +100,9 @@ def const_value(node: Node) -> Any:
 # Broadcasting
 
 
-def broadcast_shapes(shapes: Sequence[tuple[Dim, ...]], what: str) -> tuple[tuple[Dim, ...], list[Check]]:
+def broadcast_shapes(
+    shapes: Sequence[tuple[Dim, ...]], what: str
+) -> tuple[tuple[Dim, ...], list[Check]]:
     """NumPy broadcasting over possibly symbolic shapes; equalities that cannot be decided now
     become runtime checks. Symbolic argument sizes are never 1 (size-1 axes are specialized)."""
     ndim = max((len(s) for s in shapes), default=0)
@@ -159,8 +175,15 @@ def clip(x: Operand, lo: Operand | None, hi: Operand | None) -> Node:
     if lo is None and hi is None:
         raise GraphTypeError("clip: one of lo and hi must be given")
     nodes = [as_node(v) for v in (x, lo, hi) if v is not None]
-    dtype = dtypes.probe(lambda *a: np.clip(a[0], *(a[1:] + (None,) * (3 - len(a)))) if lo is not None
-                         else np.clip(a[0], None, a[1]), _probe_operands(nodes), "clip")
+    dtype = dtypes.probe(
+        lambda *a: (
+            np.clip(a[0], *(a[1:] + (None,) * (3 - len(a))))
+            if lo is not None
+            else np.clip(a[0], None, a[1])
+        ),
+        _probe_operands(nodes),
+        "clip",
+    )
     result = as_node(x)
     if result.dtype != dtype and not result.weak:
         result = cast(result, dtype)
@@ -190,7 +213,11 @@ def reciprocal(x: Operand) -> Node:
     one = elementwise(Op.EQ, x, 1)
     minus_one = elementwise(Op.EQ, x, -1) if x.dtype.kind == "i" else const(False)
     zero = const(0, x.dtype)
-    return where(one, const(1, x.dtype), where(minus_one, cast(const(-1), x.dtype) if x.dtype.kind == "i" else zero, zero))
+    return where(
+        one,
+        const(1, x.dtype),
+        where(minus_one, cast(const(-1), x.dtype) if x.dtype.kind == "i" else zero, zero),
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -205,9 +232,13 @@ def normalize_axes(axis: Any, ndim: int, what: str) -> tuple[int, ...]:
     result = []
     for a in items:
         if not isinstance(a, numbers.Integral) or isinstance(a, bool):
-            raise GraphTypeError(f"{what}: axis must be an integer or a tuple of integers, got {a!r}")
+            raise GraphTypeError(
+                f"{what}: axis must be an integer or a tuple of integers, got {a!r}"
+            )
         if not -ndim <= a < ndim:
-            raise GraphShapeError(f"{what}: axis {a} is out of bounds for array of dimension {ndim}")
+            raise GraphShapeError(
+                f"{what}: axis {a} is out of bounds for array of dimension {ndim}"
+            )
         a = int(a) % ndim if ndim else 0
         if a in result:
             raise GraphShapeError(f"{what}: duplicate value in 'axis'")
@@ -270,9 +301,13 @@ def var(x: Operand, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> 
     axes = normalize_axes(axis, x.ndim, "var")
     xf = cast(x, dtype)
     count = _reduced_count(x, axes)
-    centered = elementwise(Op.SUB, xf, elementwise(Op.DIV, reduce(Op.SUM, xf, axes, True), size(count)))
+    centered = elementwise(
+        Op.SUB, xf, elementwise(Op.DIV, reduce(Op.SUM, xf, axes, True), size(count))
+    )
     total = reduce(Op.SUM, elementwise(Op.MUL, centered, centered), axes, keepdims)
-    return elementwise(Op.DIV, total, size(D.maximum(D.sub(count, ddof), 0)) if ddof else size(count))
+    return elementwise(
+        Op.DIV, total, size(D.maximum(D.sub(count, ddof), 0)) if ddof else size(count)
+    )
 
 
 def std(x: Operand, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Node:
@@ -287,17 +322,24 @@ def matmul(a: Operand, b: Operand) -> Node:
     """np.matmul: 1-D operands promoted and the added axis removed; batch axes broadcast."""
     a, b = as_node(a), as_node(b)
     if a.ndim == 0 or b.ndim == 0:
-        raise GraphShapeError("matmul: operands must have at least one dimension (use * for scalars)")
-    dtype = dtypes.probe(lambda p, q: np.matmul(p.reshape(1, 1), q.reshape(1, 1)),
-                         [(a.dtype, False, None), (b.dtype, False, None)], "matmul")
+        raise GraphShapeError(
+            "matmul: operands must have at least one dimension (use * for scalars)"
+        )
+    dtype = dtypes.probe(
+        lambda p, q: np.matmul(p.reshape(1, 1), q.reshape(1, 1)),
+        [(a.dtype, False, None), (b.dtype, False, None)],
+        "matmul",
+    )
     ka = a.shape[-1]
     kb = b.shape[0] if b.ndim == 1 else b.shape[-2]
     checks: list[Check] = []
     what = "matmul"
     if isinstance(ka, int) and isinstance(kb, int):
         if ka != kb:
-            raise GraphShapeError(f"{what}: contracted sizes differ: {ka} (last axis of the first "
-                                  f"operand) and {kb} (of the second)")
+            raise GraphShapeError(
+                f"{what}: contracted sizes differ: {ka} (last axis of the first "
+                f"operand) and {kb} (of the second)"
+            )
     elif ka != kb:
         checks.append(Check("eq", ka, kb, f"{what}: contracted axes"))
     batch_a = a.shape[:-2]
@@ -316,8 +358,10 @@ def dot(a: Operand, b: Operand) -> Node:
         return elementwise(Op.MUL, a, b)
     if a.ndim <= 2 and b.ndim <= 2:
         return matmul(a, b)
-    raise GraphShapeError("dot: operands with more than 2 dimensions are not supported yet; "
-                          "use matmul (which broadcasts batch axes) instead")
+    raise GraphShapeError(
+        "dot: operands with more than 2 dimensions are not supported yet; "
+        "use matmul (which broadcasts batch axes) instead"
+    )
 
 
 def outer(a: Operand, b: Operand) -> Node:
@@ -336,8 +380,9 @@ def transpose(x: Operand, axes: Sequence[int] | None = None) -> Node:
     else:
         perm = tuple(normalize_axes(a, x.ndim, "transpose")[0] for a in axes)
         if sorted(perm) != list(range(x.ndim)):
-            raise GraphShapeError(f"transpose: axes {tuple(axes)} are not a permutation of "
-                                  f"{tuple(range(x.ndim))}")
+            raise GraphShapeError(
+                f"transpose: axes {tuple(axes)} are not a permutation of {tuple(range(x.ndim))}"
+            )
     if perm == tuple(range(x.ndim)):
         return x
     shape = tuple(x.shape[p] for p in perm)
@@ -358,8 +403,9 @@ def getitem(x: Operand, key: Any) -> Node:
     items, shape, checks = index_key(x, key)
     if all(i == ("slice", None, None, 1) for i in items):
         return x
-    return Node.make(Op.GETITEM, (x,), {"items": items}, shape, x.dtype,
-                     weak=x.weak, checks=tuple(checks))
+    return Node.make(
+        Op.GETITEM, (x,), {"items": items}, shape, x.dtype, weak=x.weak, checks=tuple(checks)
+    )
 
 
 def setitem(base: Operand, key: Any, value: Operand) -> Node:
@@ -374,8 +420,14 @@ def setitem(base: Operand, key: Any, value: Operand) -> Node:
     if value.ndim > len(region):
         value = _drop_leading_ones(value, len(region))
     placed = broadcast_to(value, region)
-    return Node.make(Op.SETITEM, (base, placed), {"items": items}, base.shape, base.dtype,
-                     checks=tuple(checks) + placed.checks)
+    return Node.make(
+        Op.SETITEM,
+        (base, placed),
+        {"items": items},
+        base.shape,
+        base.dtype,
+        checks=tuple(checks) + placed.checks,
+    )
 
 
 def _region_shape(x: Node, items: tuple) -> tuple[Dim, ...]:
@@ -389,8 +441,10 @@ def _region_shape(x: Node, items: tuple) -> tuple[Dim, ...]:
 def _drop_leading_ones(value: Node, ndim: int) -> Node:
     extra = value.ndim - ndim
     if any(d != 1 for d in value.shape[:extra]):
-        raise GraphShapeError(f"could not broadcast input array from shape "
-                              f"({D.format_shape(value.shape)}) into a {ndim}-d region")
+        raise GraphShapeError(
+            f"could not broadcast input array from shape "
+            f"({D.format_shape(value.shape)}) into a {ndim}-d region"
+        )
     return getitem(value, (0,) * extra)
 
 
@@ -403,16 +457,18 @@ def index_key(x: Node, key: Any) -> tuple[tuple, tuple[Dim, ...], list[Check]]:
             kind = type(item).__name__
             raise GraphIndexError(
                 f"index {item!r} of type {kind}: only integers, slices, None and ... are supported "
-                "(advanced indexing with arrays or booleans is not supported yet; use where())")
+                "(advanced indexing with arrays or booleans is not supported yet; use where())"
+            )
     if sum(item is Ellipsis for item in key) > 1:
         raise GraphIndexError("an index can only have a single ellipsis ('...')")
     used = sum(1 for item in key if item is not None and item is not Ellipsis)
     if used > x.ndim:
-        raise GraphIndexError(f"too many indices for array: array is {x.ndim}-dimensional, "
-                              f"but {used} were indexed")
+        raise GraphIndexError(
+            f"too many indices for array: array is {x.ndim}-dimensional, but {used} were indexed"
+        )
     if Ellipsis in key:
         pos = key.index(Ellipsis)
-        key = key[:pos] + (slice(None),) * (x.ndim - used) + key[pos + 1:]
+        key = key[:pos] + (slice(None),) * (x.ndim - used) + key[pos + 1 :]
     else:
         key = key + (slice(None),) * (x.ndim - used)
     items: list[tuple] = []
@@ -438,8 +494,15 @@ def index_key(x: Node, key: Any) -> tuple[tuple, tuple[Dim, ...], list[Check]]:
                 # the axis is too short. Known as 1 it broadcasts as NumPy's does (a symbolic
                 # size never does); the check rejects the short axis NumPy would slice empty.
                 bound = D.slice_bound(start, stop, step)
-                checks.append(Check("eq", length, bound, f"slice {start}:{stop}:{step} on axis "
-                                    f"{axis} (jitgraph needs it to have {bound} element(s))"))
+                checks.append(
+                    Check(
+                        "eq",
+                        length,
+                        bound,
+                        f"slice {start}:{stop}:{step} on axis "
+                        f"{axis} (jitgraph needs it to have {bound} element(s))",
+                    )
+                )
                 length = bound
             items.append(("slice", start, stop, step))
             shape.append(length)
@@ -447,7 +510,9 @@ def index_key(x: Node, key: Any) -> tuple[tuple, tuple[Dim, ...], list[Check]]:
             k = int(item)
             if isinstance(n, int):
                 if not -n <= k < n:
-                    raise GraphIndexError(f"index {k} is out of bounds for axis {axis} with size {n}")
+                    raise GraphIndexError(
+                        f"index {k} is out of bounds for axis {axis} with size {n}"
+                    )
             else:
                 checks.append(Check("index", k, n, f"index {k} on axis {axis}"))
             items.append(("int", k))
@@ -474,9 +539,11 @@ def squeeze(x: Operand, axis: Any = None) -> Node:
         axes = normalize_axes(axis, x.ndim, "squeeze")
         for a in axes:
             if x.shape[a] != 1:
-                raise GraphShapeError(f"squeeze: cannot select an axis to squeeze out which has "
-                                      f"size not equal to one (axis {a} has size "
-                                      f"{D.format_dim(x.shape[a])})")
+                raise GraphShapeError(
+                    f"squeeze: cannot select an axis to squeeze out which has "
+                    f"size not equal to one (axis {a} has size "
+                    f"{D.format_dim(x.shape[a])})"
+                )
     return getitem(x, tuple(0 if i in axes else slice(None) for i in range(x.ndim)))
 
 
@@ -502,22 +569,35 @@ def broadcast_to(x: Operand, shape: Any) -> Node:
     x = as_node(x)
     target = _shape_arg(shape, "broadcast_to")
     if any(isinstance(d, int) and d < 0 for d in target):
-        raise GraphShapeError(f"broadcast_to: all elements of shape must be non-negative, got {target}")
+        raise GraphShapeError(
+            f"broadcast_to: all elements of shape must be non-negative, got {target}"
+        )
     if x.ndim > len(target):
-        raise GraphShapeError(f"broadcast_to: cannot broadcast a {x.ndim}-d array to {len(target)} dims")
+        raise GraphShapeError(
+            f"broadcast_to: cannot broadcast a {x.ndim}-d array to {len(target)} dims"
+        )
     checks = []
     for src, dst in zip(x.shape[::-1], target[::-1]):
         if src == 1 or src == dst:
             continue
         if isinstance(src, int) and isinstance(dst, int):
-            raise GraphShapeError(f"broadcast_to: shape ({D.format_shape(x.shape)}) cannot be "
-                                  f"broadcast to ({D.format_shape(target)})")
+            raise GraphShapeError(
+                f"broadcast_to: shape ({D.format_shape(x.shape)}) cannot be "
+                f"broadcast to ({D.format_shape(target)})"
+            )
         checks.append(Check("eq", src, dst, "broadcast_to"))
     if target == x.shape:
         return x
     # Only a 0-d value can be weak: broadcasting a Python scalar makes an ordinary array.
-    return Node.make(Op.BROADCAST, (x,), {"shape": target}, target, x.dtype,
-                     weak=x.weak and not target, checks=tuple(checks))
+    return Node.make(
+        Op.BROADCAST,
+        (x,),
+        {"shape": target},
+        target,
+        x.dtype,
+        weak=x.weak and not target,
+        checks=tuple(checks),
+    )
 
 
 def reshape(x: Operand, shape: Any) -> Node:
@@ -534,28 +614,33 @@ def reshape(x: Operand, shape: Any) -> Node:
     known = D.product(tuple(d for d in target if d != -1))
     if unknown:
         if known == 0:
-            raise GraphShapeError(f"reshape: cannot reshape array of size {D.format_dim(total)} "
-                                  f"into shape {tuple(target)}")
+            raise GraphShapeError(
+                f"reshape: cannot reshape array of size {D.format_dim(total)} "
+                f"into shape {tuple(target)}"
+            )
         target[unknown[0]] = D.floordiv(total, known)
         if known == 1:
             pass
         elif isinstance(total, int) and isinstance(known, int):
             if total % known:
-                raise GraphShapeError(f"reshape: cannot reshape array of size {total} into shape "
-                                      f"{tuple(shape)}")
+                raise GraphShapeError(
+                    f"reshape: cannot reshape array of size {total} into shape {tuple(shape)}"
+                )
         else:
             checks.append(Check("divides", total, known, f"reshape to {tuple(shape)}"))
     elif isinstance(total, int) and isinstance(known, int):
         if total != known:
-            raise GraphShapeError(f"reshape: cannot reshape array of size {total} into shape "
-                                  f"{tuple(target)}")
+            raise GraphShapeError(
+                f"reshape: cannot reshape array of size {total} into shape {tuple(target)}"
+            )
     else:
         checks.append(Check("eq", total, known, f"reshape to {tuple(shape)}"))
     target_t = tuple(target)
     if target_t == x.shape:
         return x
-    return Node.make(Op.RESHAPE, (x,), {"shape": target_t}, target_t, x.dtype, weak=x.weak,
-                     checks=tuple(checks))
+    return Node.make(
+        Op.RESHAPE, (x,), {"shape": target_t}, target_t, x.dtype, weak=x.weak, checks=tuple(checks)
+    )
 
 
 def concatenate(xs: Sequence[Operand], axis: int = 0) -> Node:
@@ -567,11 +652,14 @@ def concatenate(xs: Sequence[Operand], axis: int = 0) -> Node:
     ndim = nodes[0].ndim
     for i, n in enumerate(nodes):
         if n.ndim != ndim:
-            raise GraphShapeError(f"concatenate: all the input arrays must have same number of "
-                                  f"dimensions, but array 0 has {ndim} and array {i} has {n.ndim}")
+            raise GraphShapeError(
+                f"concatenate: all the input arrays must have same number of "
+                f"dimensions, but array 0 has {ndim} and array {i} has {n.ndim}"
+            )
     (ax,) = normalize_axes(axis, ndim, "concatenate")
-    dtype = dtypes.probe(lambda *a: np.concatenate(a), [(n.dtype, False, None) for n in nodes],
-                         "concatenate")
+    dtype = dtypes.probe(
+        lambda *a: np.concatenate(a), [(n.dtype, False, None) for n in nodes], "concatenate"
+    )
     checks: list[Check] = []
     shape = list(nodes[0].shape)
     for i, n in enumerate(nodes[1:], 1):
@@ -582,8 +670,9 @@ def concatenate(xs: Sequence[Operand], axis: int = 0) -> Node:
             if d0 == d1:
                 continue
             if isinstance(d0, int) and isinstance(d1, int):
-                raise GraphShapeError(f"concatenate: array 0 has size {d0} and array {i} has size "
-                                      f"{d1} along axis {a}")
+                raise GraphShapeError(
+                    f"concatenate: array 0 has size {d0} and array {i} has size {d1} along axis {a}"
+                )
             checks.append(Check("eq", d1, d0, f"concatenate: axis {a} of array {i}"))
     total: Dim = 0
     for n in nodes:
@@ -599,7 +688,7 @@ def stack(xs: Sequence[Operand], axis: int = 0) -> Node:
     if not nodes:
         raise GraphShapeError("stack: need at least one array to stack")
     ndim = nodes[0].ndim
-    for i, n in enumerate(nodes):
+    for n in nodes:
         if n.ndim != ndim:
             raise GraphShapeError("stack: all input arrays must have the same shape")
     (ax,) = normalize_axes(axis, ndim + 1, "stack")
@@ -632,10 +721,16 @@ def arange(start: Any, stop: Any = None, step: Any = 1, dtype: Any = None) -> No
         start, stop = 0, start
     for name, v in (("start", start), ("stop", stop), ("step", step)):
         if not isinstance(v, numbers.Real) or isinstance(v, bool):
-            raise GraphTypeError(f"arange: {name} must be a number known at compile time, got {v!r}")
+            raise GraphTypeError(
+                f"arange: {name} must be a number known at compile time, got {v!r}"
+            )
     if step == 0:
         raise GraphShapeError("arange: step must not be zero")
-    natural = np.arange(start, start + step, step).dtype if step > 0 else np.result_type(start, stop, step)
+    natural = (
+        np.arange(start, start + step, step).dtype
+        if step > 0
+        else np.result_type(start, stop, step)
+    )
     dtype = dtypes.check(natural if dtype is None else dtype, "arange")
     n = max(math.ceil((stop - start) / step), 0)
     if n == 0:
@@ -653,11 +748,14 @@ def arange(start: Any, stop: Any = None, step: Any = 1, dtype: Any = None) -> No
 def eye(n: int, m: int | None = None, k: int = 0, dtype: Any = np.float64) -> Node:
     m = n if m is None else m
     shape = (int(n), int(m))
-    return cast(elementwise(Op.EQ, elementwise(Op.ADD, index(shape, 0), int(k)), index(shape, 1)),
-                dtype)
+    return cast(
+        elementwise(Op.EQ, elementwise(Op.ADD, index(shape, 0), int(k)), index(shape, 1)), dtype
+    )
 
 
-def linspace(start: Any, stop: Any, num: int = 50, endpoint: bool = True, dtype: Any = None) -> Node:
+def linspace(
+    start: Any, stop: Any, num: int = 50, endpoint: bool = True, dtype: Any = None
+) -> Node:
     """np.linspace by NumPy's own formula (start + i * step; the last point set to stop)."""
     if not isinstance(num, numbers.Integral) or num < 0:
         raise GraphShapeError(f"linspace: number of samples, {num}, must be non-negative")

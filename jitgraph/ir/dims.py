@@ -9,8 +9,9 @@ ever sees plain integers. Expressions fold to ints whenever their operands are k
 from __future__ import annotations
 
 import operator
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, Union
+from typing import Union
 
 Dim = Union[int, "DimExpr"]
 
@@ -116,12 +117,15 @@ def sliced(n: Dim, start: int | None, stop: int | None, step: int) -> tuple[Dim,
         offset = (stop or 0) - s
         length = add(n, offset) if offset >= 0 else sub(n, -offset)
         return (maximum(length, 0) if offset < 0 else length), s
-    return DimExpr("slicelen", (n, start, stop, step)), DimExpr("slicestart", (n, start, stop, step))
+    return DimExpr("slicelen", (n, start, stop, step)), DimExpr(
+        "slicestart", (n, start, stop, step)
+    )
 
 
 def slice_bound(start: int | None, stop: int | None, step: int) -> float:
     """The most elements `x[start:stop:step]` can have whatever the axis size: finite when start
     and stop count from the same end (both from 0, or both from the end); else infinity."""
+
     def anchor(bound: int | None, is_start: bool) -> tuple[str, int]:
         if bound is not None:
             return ("end", bound) if bound < 0 else ("zero", bound)
@@ -169,7 +173,11 @@ def render(d: Dim, name_of: Callable[[DimExpr], str]) -> str:
     return f"{d.op}({', '.join(args)})"
 
 
-RENDER_HELPERS = {"_slice_len": slice_len, "_slice_start": slice_start, "_floordiv": _EVAL["floordiv"]}
+RENDER_HELPERS = {
+    "_slice_len": slice_len,
+    "_slice_start": slice_start,
+    "_floordiv": _EVAL["floordiv"],
+}
 
 
 def format_dim(d: Dim) -> str:

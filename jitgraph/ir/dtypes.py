@@ -7,7 +7,8 @@ function to tiny probe operands, so jitgraph's promotion is NumPy's by construct
 from __future__ import annotations
 
 import warnings
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -16,14 +17,31 @@ from ..errors import GraphTypeError
 SUPPORTED = tuple(
     np.dtype(t)
     for t in (
-        "bool", "int8", "int16", "int32", "int64",
-        "uint8", "uint16", "uint32", "uint64", "float32", "float64",
+        "bool",
+        "int8",
+        "int16",
+        "int32",
+        "int64",
+        "uint8",
+        "uint16",
+        "uint32",
+        "uint64",
+        "float32",
+        "float64",
     )
 )
 _SHORT = {
-    "bool": "bool", "int8": "i8", "int16": "i16", "int32": "i32", "int64": "i64",
-    "uint8": "u8", "uint16": "u16", "uint32": "u32", "uint64": "u64",
-    "float32": "f32", "float64": "f64",
+    "bool": "bool",
+    "int8": "i8",
+    "int16": "i16",
+    "int32": "i32",
+    "int64": "i64",
+    "uint8": "u8",
+    "uint16": "u16",
+    "uint32": "u32",
+    "uint64": "u64",
+    "float32": "f32",
+    "float64": "f64",
 }
 _FROM_SHORT = {v: k for k, v in _SHORT.items()}
 
@@ -52,7 +70,7 @@ def supported_names() -> str:
 
 
 def check(dtype: Any, what: str) -> np.dtype:
-    """Return `dtype` as np.dtype if jitgraph supports it; raise a clear error naming `what` if not."""
+    """`dtype` as np.dtype if jitgraph supports it; else a clear error naming `what`."""
     try:
         dtype = np.dtype(dtype)
     except TypeError:
@@ -85,7 +103,9 @@ def _probe_value(dtype: np.dtype, weak: bool, value: Any) -> Any:
     return {"b": True, "i": 1, "u": 1, "f": 1.0}[dtype.kind]
 
 
-def probe(fn: Callable[..., Any], operands: Sequence[tuple[np.dtype, bool, Any]], what: str) -> np.dtype:
+def probe(
+    fn: Callable[..., Any], operands: Sequence[tuple[np.dtype, bool, Any]], what: str
+) -> np.dtype:
     """Apply `fn` to probe operands (dtype, weak, python value or None) and return the result dtype.
 
     NumPy's own TypeError / OverflowError (e.g. `negative` of bool, `uint8 + -1`) becomes a

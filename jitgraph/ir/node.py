@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import threading
 import weakref
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 import numpy as np
 
@@ -53,7 +54,7 @@ class ConstValue:
         return f"array{self.array.shape}"
 
 
-_TABLE: "weakref.WeakValueDictionary[tuple, Node]" = weakref.WeakValueDictionary()
+_TABLE: weakref.WeakValueDictionary[tuple, Node] = weakref.WeakValueDictionary()
 _LOCK = threading.Lock()
 
 
@@ -63,7 +64,7 @@ class Node:
     __slots__ = ("op", "inputs", "attrs", "shape", "dtype", "weak", "checks", "__weakref__")
 
     op: Op
-    inputs: tuple["Node", ...]
+    inputs: tuple[Node, ...]
     attrs: tuple[tuple[str, Any], ...]
     shape: tuple[Dim, ...]
     dtype: np.dtype
@@ -73,13 +74,13 @@ class Node:
     @staticmethod
     def make(
         op: Op,
-        inputs: Iterable["Node"],
+        inputs: Iterable[Node],
         attrs: dict[str, Any],
         shape: tuple[Dim, ...],
         dtype: np.dtype,
         weak: bool = False,
         checks: tuple[Check, ...] = (),
-    ) -> "Node":
+    ) -> Node:
         inputs = tuple(inputs)
         frozen = tuple(sorted(attrs.items()))
         key = (op, inputs, frozen)
@@ -88,8 +89,13 @@ class Node:
             if node is None:
                 node = object.__new__(Node)
                 for name, value in (
-                    ("op", op), ("inputs", inputs), ("attrs", frozen), ("shape", tuple(shape)),
-                    ("dtype", np.dtype(dtype)), ("weak", weak), ("checks", tuple(checks)),
+                    ("op", op),
+                    ("inputs", inputs),
+                    ("attrs", frozen),
+                    ("shape", tuple(shape)),
+                    ("dtype", np.dtype(dtype)),
+                    ("weak", weak),
+                    ("checks", tuple(checks)),
                 ):
                     object.__setattr__(node, name, value)
                 _TABLE[key] = node

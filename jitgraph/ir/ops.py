@@ -7,29 +7,29 @@ are not IR ops: the builders lower them (see build.py), so passes and codegen se
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 
 
 class Kind(enum.Enum):
-    SOURCE = "source"        # no inputs: arguments, constants, sizes, index grids
-    ELEMWISE = "elemwise"    # one output element from the same-index elements of broadcast inputs
-    REDUCE = "reduce"        # combines elements along axes
-    VIEW = "view"            # reads its input at remapped indices: no arithmetic
+    SOURCE = "source"  # no inputs: arguments, constants, sizes, index grids
+    ELEMWISE = "elemwise"  # one output element from the same-index elements of broadcast inputs
+    REDUCE = "reduce"  # combines elements along axes
+    VIEW = "view"  # reads its input at remapped indices: no arithmetic
     MATMUL = "matmul"
-    RESHAPE = "reshape"      # needs C-order element numbering: materializes its input
+    RESHAPE = "reshape"  # needs C-order element numbering: materializes its input
     CONCAT = "concat"
-    UPDATE = "update"        # a copy of an array with one region replaced (a[key] = v)
+    UPDATE = "update"  # a copy of an array with one region replaced (a[key] = v)
 
 
 class Op(enum.Enum):
     # sources
     VAR = "var"
     CONST = "const"
-    SIZE = "size"            # a runtime dimension as an int64 scalar (weak), e.g. the n of mean
-    INDEX = "index"          # the index along one axis of an iteration space (arange, eye, ...)
+    SIZE = "size"  # a runtime dimension as an int64 scalar (weak), e.g. the n of mean
+    INDEX = "index"  # the index along one axis of an iteration space (arange, eye, ...)
     # elementwise unary
     NEG = "negative"
     ABS = "absolute"
@@ -91,11 +91,11 @@ class Op(enum.Enum):
     # structure
     MATMUL = "matmul"
     TRANSPOSE = "transpose"
-    GETITEM = "getitem"      # basic indexing: slices, integers, newaxis
+    GETITEM = "getitem"  # basic indexing: slices, integers, newaxis
     BROADCAST = "broadcast_to"
     RESHAPE = "reshape"
     CONCAT = "concatenate"
-    SETITEM = "setitem"      # base with base[key] = value: functional form of slice assignment
+    SETITEM = "setitem"  # base with base[key] = value: functional form of slice assignment
 
     def __repr__(self) -> str:
         return self.value
@@ -104,9 +104,9 @@ class Op(enum.Enum):
 @dataclass(frozen=True)
 class OpInfo:
     kind: Kind
-    arity: int | None                  # None: variadic
-    numpy: Callable | None = None      # the NumPy function with the same meaning (the oracle)
-    symbol_name: str | None = None     # name stem in the Symbol API (`_plus` -> `_plus0_output`)
+    arity: int | None  # None: variadic
+    numpy: Callable | None = None  # the NumPy function with the same meaning (the oracle)
+    symbol_name: str | None = None  # name stem in the Symbol API (`_plus` -> `_plus0_output`)
 
 
 def _elementwise(arity: int, fn: Callable, symbol_name: str | None = None) -> OpInfo:
@@ -114,30 +114,79 @@ def _elementwise(arity: int, fn: Callable, symbol_name: str | None = None) -> Op
 
 
 UNARY = {
-    Op.NEG: np.negative, Op.ABS: np.absolute, Op.NOT: np.logical_not, Op.EXP: np.exp,
-    Op.EXPM1: np.expm1, Op.LOG: np.log, Op.LOG1P: np.log1p, Op.LOG2: np.log2,
-    Op.LOG10: np.log10, Op.SQRT: np.sqrt, Op.SIN: np.sin, Op.COS: np.cos, Op.TAN: np.tan,
-    Op.ARCSIN: np.arcsin, Op.ARCCOS: np.arccos, Op.ARCTAN: np.arctan, Op.SINH: np.sinh,
-    Op.COSH: np.cosh, Op.TANH: np.tanh, Op.FLOOR: np.floor, Op.CEIL: np.ceil, Op.SIGN: np.sign,
-    Op.ISNAN: np.isnan, Op.ISINF: np.isinf, Op.ISFINITE: np.isfinite,
+    Op.NEG: np.negative,
+    Op.ABS: np.absolute,
+    Op.NOT: np.logical_not,
+    Op.EXP: np.exp,
+    Op.EXPM1: np.expm1,
+    Op.LOG: np.log,
+    Op.LOG1P: np.log1p,
+    Op.LOG2: np.log2,
+    Op.LOG10: np.log10,
+    Op.SQRT: np.sqrt,
+    Op.SIN: np.sin,
+    Op.COS: np.cos,
+    Op.TAN: np.tan,
+    Op.ARCSIN: np.arcsin,
+    Op.ARCCOS: np.arccos,
+    Op.ARCTAN: np.arctan,
+    Op.SINH: np.sinh,
+    Op.COSH: np.cosh,
+    Op.TANH: np.tanh,
+    Op.FLOOR: np.floor,
+    Op.CEIL: np.ceil,
+    Op.SIGN: np.sign,
+    Op.ISNAN: np.isnan,
+    Op.ISINF: np.isinf,
+    Op.ISFINITE: np.isfinite,
 }
 BINARY = {
-    Op.ADD: np.add, Op.SUB: np.subtract, Op.MUL: np.multiply, Op.DIV: np.true_divide,
-    Op.FLOORDIV: np.floor_divide, Op.MOD: np.remainder, Op.POW: np.power,
-    Op.MAXIMUM: np.maximum, Op.MINIMUM: np.minimum, Op.ARCTAN2: np.arctan2,
-    Op.EQ: np.equal, Op.NE: np.not_equal, Op.LT: np.less, Op.LE: np.less_equal,
-    Op.GT: np.greater, Op.GE: np.greater_equal, Op.AND: np.logical_and, Op.OR: np.logical_or,
+    Op.ADD: np.add,
+    Op.SUB: np.subtract,
+    Op.MUL: np.multiply,
+    Op.DIV: np.true_divide,
+    Op.FLOORDIV: np.floor_divide,
+    Op.MOD: np.remainder,
+    Op.POW: np.power,
+    Op.MAXIMUM: np.maximum,
+    Op.MINIMUM: np.minimum,
+    Op.ARCTAN2: np.arctan2,
+    Op.EQ: np.equal,
+    Op.NE: np.not_equal,
+    Op.LT: np.less,
+    Op.LE: np.less_equal,
+    Op.GT: np.greater,
+    Op.GE: np.greater_equal,
+    Op.AND: np.logical_and,
+    Op.OR: np.logical_or,
     Op.XOR: np.logical_xor,
 }
 REDUCTIONS = {
-    Op.SUM: np.sum, Op.PROD: np.prod, Op.MAX: np.max, Op.MIN: np.min, Op.ARGMAX: np.argmax,
-    Op.ARGMIN: np.argmin, Op.ANY: np.any, Op.ALL: np.all,
+    Op.SUM: np.sum,
+    Op.PROD: np.prod,
+    Op.MAX: np.max,
+    Op.MIN: np.min,
+    Op.ARGMAX: np.argmax,
+    Op.ARGMIN: np.argmin,
+    Op.ANY: np.any,
+    Op.ALL: np.all,
 }
 # MXNet's spellings for the operators users write with Python syntax.
 _SYMBOL_NAMES = {
-    Op.ADD: "_plus", Op.SUB: "_minus", Op.MUL: "_mul", Op.DIV: "_div", Op.FLOORDIV: "_floordiv",
-    Op.MOD: "_mod", Op.POW: "_power", Op.NEG: "negative", Op.EQ: "_equal", Op.NE: "_not_equal",
-    Op.LT: "_lesser", Op.LE: "_lesser_equal", Op.GT: "_greater", Op.GE: "_greater_equal",
+    Op.ADD: "_plus",
+    Op.SUB: "_minus",
+    Op.MUL: "_mul",
+    Op.DIV: "_div",
+    Op.FLOORDIV: "_floordiv",
+    Op.MOD: "_mod",
+    Op.POW: "_power",
+    Op.NEG: "negative",
+    Op.EQ: "_equal",
+    Op.NE: "_not_equal",
+    Op.LT: "_lesser",
+    Op.LE: "_lesser_equal",
+    Op.GT: "_greater",
+    Op.GE: "_greater_equal",
 }
 
 OPS: dict[Op, OpInfo] = {
@@ -161,8 +210,19 @@ OPS.update({op: OpInfo(Kind.REDUCE, 1, fn, op.value) for op, fn in REDUCTIONS.it
 
 # Python operator spellings, for error messages and the printer.
 OPERATOR_SYMBOLS = {
-    Op.ADD: "+", Op.SUB: "-", Op.MUL: "*", Op.DIV: "/", Op.FLOORDIV: "//", Op.MOD: "%",
-    Op.POW: "**", Op.EQ: "==", Op.NE: "!=", Op.LT: "<", Op.LE: "<=", Op.GT: ">", Op.GE: ">=",
+    Op.ADD: "+",
+    Op.SUB: "-",
+    Op.MUL: "*",
+    Op.DIV: "/",
+    Op.FLOORDIV: "//",
+    Op.MOD: "%",
+    Op.POW: "**",
+    Op.EQ: "==",
+    Op.NE: "!=",
+    Op.LT: "<",
+    Op.LE: "<=",
+    Op.GT: ">",
+    Op.GE: ">=",
 }
 
 

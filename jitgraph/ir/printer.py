@@ -33,7 +33,9 @@ def _format_attr(value: Any) -> str:
     if isinstance(value, D.DimExpr):
         return D.format_dim(value)
     if isinstance(value, tuple):
-        return "(" + ", ".join(_format_attr(v) for v in value) + ("," if len(value) == 1 else "") + ")"
+        return (
+            "(" + ", ".join(_format_attr(v) for v in value) + ("," if len(value) == 1 else "") + ")"
+        )
     return repr(value)
 
 
@@ -61,7 +63,9 @@ def value_names(graph: Graph) -> dict[Node, str]:
             continue
         if node.op is Op.CONST and node.ndim == 0:
             value = node.attr("value").array.item()
-            names[node] = repr(value) if node.weak else f"{dtypes.short_name(node.dtype)}({value!r})"
+            names[node] = (
+                repr(value) if node.weak else f"{dtypes.short_name(node.dtype)}({value!r})"
+            )
         elif node.op is Op.VAR:
             names[node] = node.attr("name")
         else:

@@ -7,7 +7,7 @@ environment, so `a*b + c*d` is one loop nest over one pair of bounds.
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from . import dims as D
 from .dims import Dim

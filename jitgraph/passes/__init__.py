@@ -1,1 +1,1 @@
-"""Graph passes: each `Graph -> Graph` (or `Graph -> Plan`), pure, listed in order in pipeline.py."""
+"""Graph passes: each `Graph -> Graph` (or a Plan pass), pure, run in order by pipeline.py."""

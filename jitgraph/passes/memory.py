@@ -97,8 +97,12 @@ def group_reads(group: Group, materialized: set[Node]) -> dict[Node, bool]:
                 # read of the base (a shifted right-hand side) must see the old values.
                 same_index = direct and member is group.root and position == 0
             else:
-                same_index = (direct and kind(member.op) is Kind.ELEMWISE
-                              and group.kind is Kind.ELEMWISE and member.shape == group.root.shape)
+                same_index = (
+                    direct
+                    and kind(member.op) is Kind.ELEMWISE
+                    and group.kind is Kind.ELEMWISE
+                    and member.shape == group.root.shape
+                )
             reads[base] = reads.get(base, True) and same_index
     return reads
 
@@ -109,8 +113,9 @@ def plan_buffers(plan: Plan, env: ShapeEnv | None = None, reuse: bool = True) ->
     env = env or ShapeEnv(plan.graph.checks())
     outputs = set(plan.graph.outputs)
     roots = [_stored_roots(g, plan.materialized) for g in plan.groups]
-    stored = [r for rs in roots for r in rs if r not in outputs and r.ndim > 0
-              and r.op is not Op.RESHAPE]
+    stored = [
+        r for rs in roots for r in rs if r not in outputs and r.ndim > 0 and r.op is not Op.RESHAPE
+    ]
     position = {r: i for i, rs in enumerate(roots) for r in rs}
     reads = [group_reads(g, plan.materialized) for g in plan.groups]
     last_use = {n: position[n] for n in stored}
@@ -132,14 +137,23 @@ def plan_buffers(plan: Plan, env: ShapeEnv | None = None, reuse: bool = True) ->
                 memory.slots.append(Slot(root.dtype, env.canon(D.product(root.shape))))
                 memory.buffers[root] = Buffer(root, len(memory.slots) - 1, i, last_use[root])
         for node, buf in list(memory.buffers.items()):
-            if (buf.last == i and node not in defined and buf.slot is not None
-                    and not _taken_over(memory, node)):
+            if (
+                buf.last == i
+                and node not in defined
+                and buf.slot is not None
+                and not _taken_over(memory, node)
+            ):
                 free.append(buf.slot)
     return memory
 
 
-def _output_homes(plan: Plan, stored: list[Node], last_use: dict[Node, int],
-                  reads: list[dict[Node, bool]], env: ShapeEnv) -> dict[Node, Node]:
+def _output_homes(
+    plan: Plan,
+    stored: list[Node],
+    last_use: dict[Node, int],
+    reads: list[dict[Node, bool]],
+    env: ShapeEnv,
+) -> dict[Node, Node]:
     """Stored values whose last reader writes an output of the same type at the index it reads
     them: they can live in that output's array from the start (no buffer, no copy)."""
     homes: dict[Node, Node] = {}
@@ -147,9 +161,15 @@ def _output_homes(plan: Plan, stored: list[Node], last_use: dict[Node, int],
     for node in stored:
         group = plan.groups[last_use[node]]
         root = group.root
-        if (root in outputs and not hasattr(group, "parts") and reads[last_use[node]].get(node)
-                and root.dtype == node.dtype and env.shape(root.shape) == env.shape(node.shape)
-                and root not in homes.values() and plan.graph.outputs.count(root) == 1):
+        if (
+            root in outputs
+            and not hasattr(group, "parts")
+            and reads[last_use[node]].get(node)
+            and root.dtype == node.dtype
+            and env.shape(root.shape) == env.shape(node.shape)
+            and root not in homes.values()
+            and plan.graph.outputs.count(root) == 1
+        ):
             homes[node] = root
     return homes
 
@@ -158,14 +178,26 @@ def _taken_over(memory: MemoryPlan, node: Node) -> bool:
     return any(b.inplace_of is node for b in memory.buffers.values())
 
 
-def _place(root: Node, first: int, last: int, reads: dict[Node, bool], memory: MemoryPlan,
-           free: list[int], env: ShapeEnv) -> Buffer:
+def _place(
+    root: Node,
+    first: int,
+    last: int,
+    reads: dict[Node, bool],
+    memory: MemoryPlan,
+    free: list[int],
+    env: ShapeEnv,
+) -> Buffer:
     count = env.canon(D.product(root.shape))
     for node, same_index in reads.items():
         source = memory.buffers.get(node)
-        if (source is not None and same_index and source.last == first
-                and node.dtype == root.dtype and env.shape(node.shape) == env.shape(root.shape)
-                and not _taken_over(memory, node)):
+        if (
+            source is not None
+            and same_index
+            and source.last == first
+            and node.dtype == root.dtype
+            and env.shape(node.shape) == env.shape(root.shape)
+            and not _taken_over(memory, node)
+        ):
             return Buffer(root, source.slot, first, last, inplace_of=node)
     for slot_index in free:
         slot = memory.slots[slot_index]

@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 
 from ..ir import dims as D
 from ..ir.node import Graph, Node
-from ..ir.shape_env import ShapeEnv
 from ..ir.ops import Kind, Op, kind
+from ..ir.shape_env import ShapeEnv
 
 ROOT_KINDS = {Kind.REDUCE, Kind.MATMUL, Kind.CONCAT, Kind.RESHAPE, Kind.UPDATE}
 
@@ -61,7 +61,9 @@ def is_free(node: Node, materialized: set[Node]) -> bool:
     k = kind(node.op)
     if k is Kind.SOURCE:
         return True
-    return k is Kind.VIEW and (node.inputs[0] in materialized or is_free(node.inputs[0], materialized))
+    return k is Kind.VIEW and (
+        node.inputs[0] in materialized or is_free(node.inputs[0], materialized)
+    )
 
 
 def _iteration_size(group: Group) -> D.Dim:
@@ -123,34 +125,53 @@ def partition(graph: Graph) -> Plan:
     return Plan(graph, groups, declined, materialized)
 
 
-def _fusion_target(node: Node, node_users: list[Node], group_of: dict[Node, Group],
-                   declined: list[Decline], env: ShapeEnv) -> Group | None:
+def _fusion_target(
+    node: Node,
+    node_users: list[Node],
+    group_of: dict[Node, Group],
+    declined: list[Decline],
+    env: ShapeEnv,
+) -> Group | None:
     targets = []
     for user in node_users:
         if user in group_of:
             targets.append(group_of[user])
         elif kind(user.op) is Kind.VIEW:
             # An ungrouped view reads its input wherever it is used: the node must be materialized.
-            declined.append(Decline(node, "view-of-computed", "read through a view by several loop nests"))
+            declined.append(
+                Decline(node, "view-of-computed", "read through a view by several loop nests")
+            )
             return None
     distinct = {id(g): g for g in targets}
     if len(distinct) != 1:
         if len(distinct) > 1:
-            declined.append(Decline(node, "multiple-consumers",
-                                    f"used by {len(distinct)} loop nests; computed once and stored"))
+            declined.append(
+                Decline(
+                    node,
+                    "multiple-consumers",
+                    f"used by {len(distinct)} loop nests; computed once and stored",
+                )
+            )
         return None
     (group,) = distinct.values()
     if group.kind is Kind.MATMUL:
         declined.append(Decline(node, "matmul-operand", "matmul operands are read many times"))
         return None
     if group.kind is Kind.CONCAT or group.kind is Kind.RESHAPE:
-        declined.append(Decline(node, "layout-change", f"{group.root.op.value} needs its input stored"))
+        declined.append(
+            Decline(node, "layout-change", f"{group.root.op.value} needs its input stored")
+        )
         return None
     if group.kind is Kind.UPDATE and node is group.root.inputs[0]:
         declined.append(Decline(node, "update-base", "the array an update writes into is stored"))
         return None
     if env.canon(D.product(node.shape)) != env.canon(_iteration_size(group)):
-        declined.append(Decline(node, "shape-mismatch",
-                                f"[{D.format_shape(node.shape)}] would be recomputed across a broadcast"))
+        declined.append(
+            Decline(
+                node,
+                "shape-mismatch",
+                f"[{D.format_shape(node.shape)}] would be recomputed across a broadcast",
+            )
+        )
         return None
     return group

@@ -7,9 +7,9 @@ harness bisects a wrong result to the first pass whose removal fixes it.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Callable, Iterator
 
 from ..ir.node import Graph
 from .fold import fold_constants

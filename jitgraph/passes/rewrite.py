@@ -37,8 +37,10 @@ def _assert_same_type(old: Node, new: Node, why: str) -> None:
     if not same_type(old, new):
         from ..ir.printer import format_type
 
-        raise AssertionError(f"rewrite: {why} changed the type of {old.op.value} from "
-                             f"{format_type(old)} to {format_type(new)}")
+        raise AssertionError(
+            f"rewrite: {why} changed the type of {old.op.value} from "
+            f"{format_type(old)} to {format_type(new)}"
+        )
 
 
 def with_inputs(node: Node, inputs: Sequence[Node]) -> Node:
@@ -48,12 +50,14 @@ def with_inputs(node: Node, inputs: Sequence[Node]) -> Node:
     if inputs == node.inputs:
         return node
     if len(inputs) != len(node.inputs):
-        raise AssertionError(f"rewrite: {node.op.value} rebuilt with {len(inputs)} inputs, "
-                             f"had {len(node.inputs)}")
+        raise AssertionError(
+            f"rewrite: {node.op.value} rebuilt with {len(inputs)} inputs, had {len(node.inputs)}"
+        )
     for old, new in zip(node.inputs, inputs, strict=True):
         _assert_same_type(old, new, f"replacing an input of {node.op.value}")
-    return Node.make(node.op, inputs, dict(node.attrs), node.shape, node.dtype, node.weak,
-                     node.checks)
+    return Node.make(
+        node.op, inputs, dict(node.attrs), node.shape, node.dtype, node.weak, node.checks
+    )
 
 
 class _Rewriter:
@@ -80,8 +84,9 @@ class _Rewriter:
 
     def _rewrite(self, node: Node) -> Node:
         if self.depth > MAX_FRESH_DEPTH:
-            raise AssertionError(f"rewrite: no fixpoint: rules keep building new nodes under "
-                                 f"{node.op.value}")
+            raise AssertionError(
+                f"rewrite: no fixpoint: rules keep building new nodes under {node.op.value}"
+            )
         current = with_inputs(node, [self.visit(i) for i in node.inputs])
         for _ in range(MAX_STEPS_PER_NODE):
             if current in self.done:  # already known (interning): reuse its fixpoint
@@ -95,8 +100,10 @@ class _Rewriter:
             # The replacement may be a fresh node over fresh nodes: rewrite its inputs too.
             current = with_inputs(replacement, [self.visit(i) for i in replacement.inputs])
         else:
-            raise AssertionError(f"rewrite: no fixpoint after {MAX_STEPS_PER_NODE} rewrites of "
-                                 f"{node.op.value}: rules undo each other")
+            raise AssertionError(
+                f"rewrite: no fixpoint after {MAX_STEPS_PER_NODE} rewrites of "
+                f"{node.op.value}: rules undo each other"
+            )
         self.done[node] = current
         return current
 

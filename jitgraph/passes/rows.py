@@ -35,7 +35,7 @@ class RowGroup:
 
     outer: tuple[Dim, ...]
     parts: list[Group]
-    row_locals: set[Node] = field(default_factory=set)     # one value per row: in registers
+    row_locals: set[Node] = field(default_factory=set)  # one value per row: in registers
     stash: dict[Node, Node] = field(default_factory=dict)  # full-row value -> output holding it
 
     kind = "rows"
@@ -111,13 +111,25 @@ def _joinable(rows: RowGroup, group: Group, env: ShapeEnv, declined: list[Declin
     produced = set(rows.roots)
     direct, viewed = _reads(group, produced)
     if viewed:
-        declined.append(Decline(group.root, "view-between-nests",
-                                "reads a value of the previous loop nest through a view"))
+        declined.append(
+            Decline(
+                group.root,
+                "view-between-nests",
+                "reads a value of the previous loop nest through a view",
+            )
+        )
         return 0
     for value in direct:
-        if value.ndim != len(space(group)) or env.shape(value.shape[:depth]) != env.shape(rows.outer[:depth]):
-            declined.append(Decline(group.root, "row-mismatch",
-                                    "reads a value of the previous loop nest at another row"))
+        if value.ndim != len(space(group)) or env.shape(value.shape[:depth]) != env.shape(
+            rows.outer[:depth]
+        ):
+            declined.append(
+                Decline(
+                    group.root,
+                    "row-mismatch",
+                    "reads a value of the previous loop nest at another row",
+                )
+            )
             return 0
     return depth
 
@@ -188,14 +200,19 @@ def _stash_holder(rows: RowGroup, part: Group, env: ShapeEnv, outputs: set[Node]
     """A later output of the row group that can hold `part`'s row until it overwrites it: same
     dtype and shape, written by an elementwise nest that reads the value at the written index."""
     value = part.root
-    later = rows.parts[rows.parts.index(part) + 1:]
+    later = rows.parts[rows.parts.index(part) + 1 :]
     for i, other in enumerate(later):
         holder = other.root
-        if (holder in outputs and other.kind is Kind.ELEMWISE and holder.dtype == value.dtype
-                and env.shape(holder.shape) == env.shape(value.shape)
-                and value in _reads(other, {value})[0]
-                and all(value not in _reads(g, {value})[0] + _reads(g, {value})[1]
-                        for g in later[i + 1:])
-                and holder not in rows.stash.values()):
+        if (
+            holder in outputs
+            and other.kind is Kind.ELEMWISE
+            and holder.dtype == value.dtype
+            and env.shape(holder.shape) == env.shape(value.shape)
+            and value in _reads(other, {value})[0]
+            and all(
+                value not in _reads(g, {value})[0] + _reads(g, {value})[1] for g in later[i + 1 :]
+            )
+            and holder not in rows.stash.values()
+        ):
             return holder
     return None

@@ -18,8 +18,19 @@ from .compare import DEFAULT_RTOL, Tolerance
 from .harness import Report, assert_matches_numpy, check, layout_copy
 from .programs import Program, generate_program, load_function
 
-__all__ = ["assert_matches_numpy", "check", "Report", "Tolerance", "DEFAULT_RTOL", "Program",
-           "generate_program", "load_function", "layout_copy", "run_campaign", "strategies"]
+__all__ = [
+    "assert_matches_numpy",
+    "check",
+    "Report",
+    "Tolerance",
+    "DEFAULT_RTOL",
+    "Program",
+    "generate_program",
+    "load_function",
+    "layout_copy",
+    "run_campaign",
+    "strategies",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -30,7 +30,7 @@ class Tolerance:
 
     rtol: float | None = None
     atol: float | None = None
-    scale: float = 0.0      # magnitude the default atol is relative to
+    scale: float = 0.0  # magnitude the default atol is relative to
 
     def for_dtype(self, dtype: np.dtype, expected: np.ndarray) -> tuple[float, float]:
         """(rtol, atol) for a float result of `dtype` whose NumPy value is `expected`."""
@@ -120,8 +120,10 @@ def array_problem(got: np.ndarray, expected: np.ndarray, tol: Tolerance, what: s
     if expected.dtype.kind == "f":
         rtol, atol = tol.for_dtype(expected.dtype, expected)
         detail = f" (rtol={rtol:.3g}, atol={atol:.3g})"
-    return (f"{what}: {count} of {expected.size} values differ; first at index {index}: "
-            f"got {got[index]!r}, NumPy gives {expected[index]!r}{detail}")
+    return (
+        f"{what}: {count} of {expected.size} values differ; first at index {index}: "
+        f"got {got[index]!r}, NumPy gives {expected[index]!r}{detail}"
+    )
 
 
 def differing(got: np.ndarray, expected: np.ndarray, tol: Tolerance) -> np.ndarray:

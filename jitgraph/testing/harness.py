@@ -54,7 +54,7 @@ class Report:
     problems: list[str] = field(default_factory=list)
     bisection: str = ""
     error: BaseException | None = None
-    expected: Any = None        # NumPy's result
+    expected: Any = None  # NumPy's result
 
     @property
     def ok(self) -> bool:
@@ -74,15 +74,17 @@ class Report:
 
 def layout_copy(array: np.ndarray) -> np.ndarray:
     """A copy of `array` with the same strides (a C-order copy would hide stride bugs)."""
-    if array.flags.c_contiguous or array.size == 0 or any(
-            s % array.itemsize for s in array.strides):
+    if (
+        array.flags.c_contiguous
+        or array.size == 0
+        or any(s % array.itemsize for s in array.strides)
+    ):
         return array.copy()
     extent = [(n - 1) * s for n, s in zip(array.shape, array.strides, strict=True)]
     low = sum(e for e in extent if e < 0)
     high = sum(e for e in extent if e > 0) + array.itemsize
     buffer = np.zeros(high - low, np.uint8)
-    copy = np.ndarray(array.shape, array.dtype, buffer=buffer, offset=-low,
-                      strides=array.strides)
+    copy = np.ndarray(array.shape, array.dtype, buffer=buffer, offset=-low, strides=array.strides)
     copy[...] = array
     return copy
 
@@ -129,22 +131,29 @@ def _error_text(error: BaseException) -> str:
 
 def _compatible(numpy_error: BaseException, error: BaseException) -> bool:
     """True if `error` is of a built-in class NumPy's error is (ValueError for AxisError...)."""
-    builtin = [c for c in type(numpy_error).__mro__
-               if c.__module__ == "builtins" and c not in (Exception, BaseException, object)]
+    builtin = [
+        c
+        for c in type(numpy_error).__mro__
+        if c.__module__ == "builtins" and c not in (Exception, BaseException, object)
+    ]
     return any(isinstance(error, c) for c in builtin)
 
 
-def compare_outcomes(expected: Outcome, got: Outcome, originals: list, tol: Tolerance,
-                     names: list[str]) -> tuple[str, list[str]]:
+def compare_outcomes(
+    expected: Outcome, got: Outcome, originals: list, tol: Tolerance, names: list[str]
+) -> tuple[str, list[str]]:
     """('ok' | 'mismatch' | 'crash', problems) of `got` against NumPy's `expected`."""
     who = got.label
     if expected.error is not None:
         if got.error is None:
-            return "crash", [f"NumPy raises {_error_text(expected.error)}; {who} returned "
-                             f"{got.result!r:.200} instead"]
+            return "crash", [
+                f"NumPy raises {_error_text(expected.error)}; {who} returned "
+                f"{got.result!r:.200} instead"
+            ]
         if not _compatible(expected.error, got.error):
-            return "crash", [f"NumPy raises {_error_text(expected.error)}; {who} raises "
-                             f"{_error_text(got.error)}"]
+            return "crash", [
+                f"NumPy raises {_error_text(expected.error)}; {who} raises {_error_text(got.error)}"
+            ]
         return "ok", []
     if got.error is not None:
         return "crash", [f"{who} raised {_error_text(got.error)}"]
@@ -159,8 +168,9 @@ def compare_outcomes(expected: Outcome, got: Outcome, originals: list, tol: Tole
     return ("mismatch" if problems else "ok"), problems
 
 
-def side_effect_problems(expected: Outcome, got: Outcome, originals: list, tol: Tolerance,
-                         names: list[str]) -> list[str]:
+def side_effect_problems(
+    expected: Outcome, got: Outcome, originals: list, tol: Tolerance, names: list[str]
+) -> list[str]:
     """Arguments NumPy mutates must end equal to NumPy's; the others must be untouched."""
     problems = []
     for i, original in enumerate(originals):
@@ -195,9 +205,16 @@ def _unwrap(fn: Callable, static_argnames: Iterable[str]) -> tuple[Callable, tup
     return getattr(fn, "__wrapped__", fn), static
 
 
-def check(fn: Callable, *args: Any, rtol: float | None = None, atol: float | None = None,
-          backend: str | None = None, static_argnames: Iterable[str] = (),
-          scale: float = 0.0, bisect: bool = True) -> Report:
+def check(
+    fn: Callable,
+    *args: Any,
+    rtol: float | None = None,
+    atol: float | None = None,
+    backend: str | None = None,
+    static_argnames: Iterable[str] = (),
+    scale: float = 0.0,
+    bisect: bool = True,
+) -> Report:
     """Compare `fn` run by NumPy with jitgraph's compiled function and reference interpreter.
 
     Returns a Report (does not raise). See `assert_matches_numpy` for the arguments."""
@@ -219,11 +236,20 @@ def check(fn: Callable, *args: Any, rtol: float | None = None, atol: float | Non
         error = error or got.error
     if all(k == "ok" for k in kinds):
         return Report("ok", expected=expected.result)
-    report = Report("crash" if "crash" in kinds else "mismatch", problems, error=error,
-                    expected=expected.result)
+    report = Report(
+        "crash" if "crash" in kinds else "mismatch", problems, error=error, expected=expected.result
+    )
     if bisect:
-        report.bisection = bisect_passes(python_fn, args, backend, static, expected, tol, names,
-                                         reference_ok=len(kinds) > 1 and kinds[1] == "ok")
+        report.bisection = bisect_passes(
+            python_fn,
+            args,
+            backend,
+            static,
+            expected,
+            tol,
+            names,
+            reference_ok=len(kinds) > 1 and kinds[1] == "ok",
+        )
     return report
 
 
@@ -235,14 +261,23 @@ def _parameter_names(fn: Callable, count: int) -> list[str]:
     return (names + [f"#{i}" for i in range(len(names), count)])[:count]
 
 
-def bisect_passes(python_fn: Callable, args: tuple, backend: str, static: tuple[str, ...],
-                  expected: Outcome, tol: Tolerance, names: list[str],
-                  reference_ok: bool = False) -> str:
+def bisect_passes(
+    python_fn: Callable,
+    args: tuple,
+    backend: str,
+    static: tuple[str, ...],
+    expected: Outcome,
+    tol: Tolerance,
+    names: list[str],
+    reference_ok: bool = False,
+) -> str:
     """Recompile with each pass disabled in turn: the first one whose removal makes the
     compiled result agree with NumPy, or a description of why none does."""
     if backend == REFERENCE:
-        return ("the reference interpreter runs no passes: suspect the frontend, the IR or the "
-                "interpreter")
+        return (
+            "the reference interpreter runs no passes: suspect the frontend, the IR or the "
+            "interpreter"
+        )
 
     def agrees(*disabled: str) -> bool:
         with pipeline.disabled(*disabled):
@@ -254,16 +289,25 @@ def bisect_passes(python_fn: Callable, args: tuple, backend: str, static: tuple[
     for name in passes:
         if agrees(name):
             return f"mismatch disappears when pass {name!r} is disabled"
-    where = ("the reference interpreter agrees with NumPy" if reference_ok else
-             "the reference interpreter differs too: suspect the frontend or the IR")
+    where = (
+        "the reference interpreter agrees with NumPy"
+        if reference_ok
+        else "the reference interpreter differs too: suspect the frontend or the IR"
+    )
     if passes and agrees(*passes):
         return f"no single pass explains it; disabling all of {passes} together does ({where})"
     return f"no single pass explains it; it remains with every pass disabled ({where})"
 
 
-def assert_matches_numpy(fn: Callable, *args: Any, rtol: float | None = None,
-                         atol: float | None = None, backend: str | None = "numba",
-                         static_argnames: Iterable[str] = (), scale: float = 0.0) -> Any:
+def assert_matches_numpy(
+    fn: Callable,
+    *args: Any,
+    rtol: float | None = None,
+    atol: float | None = None,
+    backend: str | None = "numba",
+    static_argnames: Iterable[str] = (),
+    scale: float = 0.0,
+) -> Any:
     """Assert that `fn` compiled by jitgraph behaves like `fn` run by NumPy; return NumPy's result.
 
     `fn` is a plain NumPy function or one wrapped by `jg.jit` (its Python function and static
@@ -281,8 +325,15 @@ def assert_matches_numpy(fn: Callable, *args: Any, rtol: float | None = None,
     On a difference raises AssertionError naming the output, the first differing index and
     both values, and the first optimization pass whose removal makes the difference disappear.
     """
-    report = check(fn, *args, rtol=rtol, atol=atol, backend=backend,
-                   static_argnames=static_argnames, scale=scale)
+    report = check(
+        fn,
+        *args,
+        rtol=rtol,
+        atol=atol,
+        backend=backend,
+        static_argnames=static_argnames,
+        scale=scale,
+    )
     if not report.ok:
         name = getattr(fn, "__qualname__", "function")
         raise AssertionError(report.message(name)) from report.error

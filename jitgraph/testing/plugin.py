@@ -26,17 +26,32 @@ DEFAULT_FUZZ_SEED = "0"
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("jitgraph", "jitgraph differential testing")
-    group.addoption("--jitgraph-fuzz", type=int, default=DEFAULT_FUZZ_COUNT, metavar="N",
-                    help=f"random programs per fuzz test (default {DEFAULT_FUZZ_COUNT})")
-    group.addoption("--jitgraph-fuzz-seed", default=DEFAULT_FUZZ_SEED, metavar="SEED",
-                    help="campaign seed of the fuzz tests (default: fixed, reproducible)")
-    group.addoption("--jitgraph-backend", default=None,
-                    help="default backend of the jit_check fixture (numba, python, reference)")
+    group.addoption(
+        "--jitgraph-fuzz",
+        type=int,
+        default=DEFAULT_FUZZ_COUNT,
+        metavar="N",
+        help=f"random programs per fuzz test (default {DEFAULT_FUZZ_COUNT})",
+    )
+    group.addoption(
+        "--jitgraph-fuzz-seed",
+        default=DEFAULT_FUZZ_SEED,
+        metavar="SEED",
+        help="campaign seed of the fuzz tests (default: fixed, reproducible)",
+    )
+    group.addoption(
+        "--jitgraph-backend",
+        default=None,
+        help="default backend of the jit_check fixture (numba, python, reference)",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "jit_check(**defaults): defaults of the jit_check "
-                            "fixture for this test (backend, rtol, atol, static_argnames)")
+    config.addinivalue_line(
+        "markers",
+        "jit_check(**defaults): defaults of the jit_check "
+        "fixture for this test (backend, rtol, atol, static_argnames)",
+    )
 
 
 @pytest.fixture
@@ -46,8 +61,9 @@ def jit_check(request: pytest.FixtureRequest) -> Callable[..., Any]:
     from jitgraph.testing import assert_matches_numpy
 
     defaults: dict[str, Any] = {}
-    backend = (request.config.getoption("--jitgraph-backend")
-               or os.environ.get("JITGRAPH_TEST_BACKEND"))
+    backend = request.config.getoption("--jitgraph-backend") or os.environ.get(
+        "JITGRAPH_TEST_BACKEND"
+    )
     if backend:
         defaults["backend"] = backend
     marker = request.node.get_closest_marker("jit_check")

@@ -35,21 +35,57 @@ import numpy as np
 
 DTYPES = ("bool", "int32", "int64", "float32", "float64")
 _SUPPORTED = frozenset(np.dtype(d) for d in DTYPES)
-MAX_ELEMENTS = 2048          # largest intermediate a program may build
+MAX_ELEMENTS = 2048  # largest intermediate a program may build
 FLOAT_SPECIALS = (math.nan, math.inf, -math.inf, -0.0, 0.0, 1.0, -1.0, 0.5, -2.5, 3.0, 0.25)
 _COUNTER = itertools.count()
 
 # Unary functions by how they treat their operand's error (see the module docstring).
-UNARY_EXACT = ("negative", "abs", "square")                # fine on inexact operands
-UNARY_TRANSCENDENTAL = ("exp", "expm1", "log", "log1p", "log2", "log10", "sin", "cos", "tan",
-                        "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh")
-UNARY_DISCONTINUOUS = ("sqrt", "floor", "ceil", "sign", "isnan", "isinf", "isfinite",
-                       "logical_not", "reciprocal")
+UNARY_EXACT = ("negative", "abs", "square")  # fine on inexact operands
+UNARY_TRANSCENDENTAL = (
+    "exp",
+    "expm1",
+    "log",
+    "log1p",
+    "log2",
+    "log10",
+    "sin",
+    "cos",
+    "tan",
+    "arcsin",
+    "arccos",
+    "arctan",
+    "sinh",
+    "cosh",
+    "tanh",
+)
+UNARY_DISCONTINUOUS = (
+    "sqrt",
+    "floor",
+    "ceil",
+    "sign",
+    "isnan",
+    "isinf",
+    "isfinite",
+    "logical_not",
+    "reciprocal",
+)
 SMOOTH_BINARY = ("+", "-", "*", "np.maximum", "np.minimum")
-EXACT_BINARY = ("/", "//", "%", "np.arctan2", "np.logical_and", "np.logical_or",
-                "np.logical_xor", "<", "<=", ">", ">=", "==", "!=")
-REDUCTIONS = ("sum", "mean", "prod", "max", "min", "any", "all", "var", "std", "argmax",
-              "argmin")
+EXACT_BINARY = (
+    "/",
+    "//",
+    "%",
+    "np.arctan2",
+    "np.logical_and",
+    "np.logical_or",
+    "np.logical_xor",
+    "<",
+    "<=",
+    ">",
+    ">=",
+    "==",
+    "!=",
+)
+REDUCTIONS = ("sum", "mean", "prod", "max", "min", "any", "all", "var", "std", "argmax", "argmin")
 
 
 @dataclass
@@ -75,11 +111,13 @@ class Program:
     def script(self, backend: str = "python") -> str:
         """A standalone reproduction: the source, the arguments and the harness call."""
         args = ",\n    ".join(self.arg_recipes)
-        return (f"{self.source}\n\nARGS = [\n    {args},\n]\n\n"
-                "if __name__ == '__main__':\n"
-                "    from jitgraph.testing import assert_matches_numpy\n"
-                f"    assert_matches_numpy({self.name}, *ARGS, backend={backend!r}, "
-                f"scale={self.magnitude!r})\n")
+        return (
+            f"{self.source}\n\nARGS = [\n    {args},\n]\n\n"
+            "if __name__ == '__main__':\n"
+            "    from jitgraph.testing import assert_matches_numpy\n"
+            f"    assert_matches_numpy({self.name}, *ARGS, backend={backend!r}, "
+            f"scale={self.magnitude!r})\n"
+        )
 
 
 def load_function(source: str, name: str) -> types.FunctionType:
@@ -120,15 +158,20 @@ def _elements(rng: random.Random, dtype: str, count: int, specials: bool) -> lis
     if dtype.startswith("int"):
         info = np.iinfo(dtype)
         extremes = (int(info.min), int(info.max))
-        return [rng.choice(extremes) if rng.random() < 0.02 else rng.randint(-9, 9)
-                for _ in range(count)]
+        return [
+            rng.choice(extremes) if rng.random() < 0.02 else rng.randint(-9, 9)
+            for _ in range(count)
+        ]
     pool = FLOAT_SPECIALS if specials else FLOAT_SPECIALS[3:]
-    return [rng.choice(pool) if rng.random() < 0.3 else round(rng.uniform(-10, 10), 2)
-            for _ in range(count)]
+    return [
+        rng.choice(pool) if rng.random() < 0.3 else round(rng.uniform(-10, 10), 2)
+        for _ in range(count)
+    ]
 
 
-def array_recipe(rng: random.Random, dtype: str, shape: tuple[int, ...],
-                 layout: str, specials: bool = True) -> str:
+def array_recipe(
+    rng: random.Random, dtype: str, shape: tuple[int, ...], layout: str, specials: bool = True
+) -> str:
     """Source building an array of `shape`: contiguous, 'strided' (every other element of a
     larger array), 'reversed' (a negative stride) or 'transposed' (Fortran order)."""
     base = list(shape)
@@ -208,8 +251,9 @@ class Generator:
         specials = rng.random() < 0.5
         for i, shape in enumerate(_shapes(rng, count)):
             dtype = rng.choices(DTYPES, weights=(1, 2, 1, 3, 3))[0]
-            layout = rng.choices(("contiguous", "strided", "reversed", "transposed"),
-                                 weights=(6, 2, 2, 1))[0]
+            layout = rng.choices(
+                ("contiguous", "strided", "reversed", "transposed"), weights=(6, 2, 2, 1)
+            )[0]
             s.params.append(f"x{i}")
             s.recipes.append(array_recipe(rng, dtype, shape, layout, specials))
             s.features.add(f"{layout}-arg")
@@ -229,8 +273,11 @@ class Generator:
     def refresh(self, lines: list[str]) -> bool:
         """Run the body `lines` with NumPy on fresh arguments; keep the variables if it works."""
         s = self.state
-        source = (f"def _probe({', '.join(s.params)}):\n" + "\n".join(lines + ["    pass"])
-                  + "\n    return locals()\n")
+        source = (
+            f"def _probe({', '.join(s.params)}):\n"
+            + "\n".join(lines + ["    pass"])
+            + "\n    return locals()\n"
+        )
         namespace: dict[str, Any] = {"np": np}
         try:
             exec(compile(source, "<probe>", "exec"), namespace)  # noqa: S102
@@ -274,14 +321,23 @@ class Generator:
         # jitgraph refuses writes into reshape results (NumPy gives a view or a copy depending
         # on the layout) and treats 0-d results as scalars: never write into those.
         words = set(re.findall(r"[A-Za-z_]\w*", expr.text))
-        if "reshape" in words or "ravel" in words or words & s.unwritable or not np.ndim(
-                expr.value):
+        if (
+            "reshape" in words
+            or "ravel" in words
+            or words & s.unwritable
+            or not np.ndim(expr.value)
+        ):
             s.unwritable.add(name)
         self.state.magnitude = max(self.state.magnitude, _magnitude(expr.value))
 
     def _array_variable(self) -> str | None:
-        names = [k for k, v in self.state.env.items() if isinstance(v, np.ndarray)
-                 and k in self.state.exact and k not in self.state.unwritable]
+        names = [
+            k
+            for k, v in self.state.env.items()
+            if isinstance(v, np.ndarray)
+            and k in self.state.exact
+            and k not in self.state.unwritable
+        ]
         return self.rng.choice(names) if names else None
 
     def stmt_augassign(self, indent: str) -> tuple[list[str], Callable[[], None]]:
@@ -315,8 +371,11 @@ class Generator:
         s.features.add(feature)
         written = s.env[target]
         for name, value in s.env.items():
-            if isinstance(value, np.ndarray) and name in s.exact and np.shares_memory(
-                    value, written):
+            if (
+                isinstance(value, np.ndarray)
+                and name in s.exact
+                and np.shares_memory(value, written)
+            ):
                 s.exact[name] = s.exact[name] and expr.exact
                 s.magnitude = max(s.magnitude, _magnitude(value))
 
@@ -331,7 +390,7 @@ class Generator:
         for _ in range(self.rng.randint(1, 2)):
             self.statement(indent + "    ")
         self.loop_var = None
-        lines, body_exact = s.lines[len(saved_lines):], dict(s.exact)
+        lines, body_exact = s.lines[len(saved_lines) :], dict(s.exact)
         s.lines, s.env, s.exact = saved_lines, saved_env, saved_exact
         if len(lines) == 1:  # no body statement was accepted
             return [], lambda: None
@@ -339,6 +398,7 @@ class Generator:
         def effects() -> None:
             s.exact.update(body_exact)
             s.features.add("loop")
+
         return lines, effects
 
     def ret(self) -> None:
@@ -362,10 +422,22 @@ class Generator:
         """A random expression over the variables, `depth` operations deep at most."""
         if depth <= 0 or self.rng.random() < 0.15:
             return self.leaf(exact_only)
-        builders = ([self.unary] * 3 + [self.binary] * 5 + [self.reduction] * 2
-                    + [self.getitem] * 2 + [self.where, self.clip, self.transpose, self.matmul,
-                                            self.astype, self.structure, self.power,
-                                            self.creation])
+        builders = (
+            [self.unary] * 3
+            + [self.binary] * 5
+            + [self.reduction] * 2
+            + [self.getitem] * 2
+            + [
+                self.where,
+                self.clip,
+                self.transpose,
+                self.matmul,
+                self.astype,
+                self.structure,
+                self.power,
+                self.creation,
+            ]
+        )
         for _ in range(6):
             expr = self.rng.choice(builders)(depth - 1)
             if expr is not None and (expr.exact or not exact_only):
@@ -409,9 +481,13 @@ class Generator:
         if group == "exact":
             a = self.expression(depth)
             fn = self.rng.choice(UNARY_EXACT)
-            text = self.rng.choice({"negative": (f"-{_p(a)}", f"np.negative({a.text})"),
-                                    "abs": (f"abs({a.text})", f"np.abs({a.text})"),
-                                    "square": (f"np.square({a.text})",)}[fn])
+            text = self.rng.choice(
+                {
+                    "negative": (f"-{_p(a)}", f"np.negative({a.text})"),
+                    "abs": (f"abs({a.text})", f"np.abs({a.text})"),
+                    "square": (f"np.square({a.text})",),
+                }[fn]
+            )
             return self.evaluate(text, a.exact, "unary", a)
         a = self.expression(depth, exact_only=True)
         if group == "transcendental":
@@ -437,8 +513,9 @@ class Generator:
         else:
             text = f"{_p(a)} {op} {_p(b)}"
         exact = a.exact and b.exact and op != "np.arctan2"
-        return self.evaluate(text, exact, "comparison" if "=" in op or op in "<>" else "binary",
-                             a, b)
+        return self.evaluate(
+            text, exact, "comparison" if "=" in op or op in "<>" else "binary", a, b
+        )
 
     def power(self, depth: int) -> Expr | None:
         a = self.expression(depth)
@@ -474,14 +551,20 @@ class Generator:
         if c is None:
             return None
         a, b = self.operand(depth), self.operand(depth)
-        return self.evaluate(f"np.where({c.text}, {a.text}, {b.text})", a.exact and b.exact,
-                             "where", c, a, b)
+        return self.evaluate(
+            f"np.where({c.text}, {a.text}, {b.text})", a.exact and b.exact, "where", c, a, b
+        )
 
     def clip(self, depth: int) -> Expr | None:
         a = self.expression(depth)
         lo, hi = sorted(self.rng.sample((-2, -1, 0, 0.5, 1, 3, 2.5), 2))
-        text = self.rng.choice((f"np.clip({a.text}, {lo}, {hi})", f"{_p(a)}.clip({lo}, {hi})",
-                                f"np.clip({a.text}, {lo}, None)"))
+        text = self.rng.choice(
+            (
+                f"np.clip({a.text}, {lo}, {hi})",
+                f"{_p(a)}.clip({lo}, {hi})",
+                f"np.clip({a.text}, {lo}, None)",
+            )
+        )
         return self.evaluate(text, a.exact, "clip")
 
     def reduction(self, depth: int) -> Expr | None:
@@ -564,20 +647,27 @@ class Generator:
         perm = list(range(ndim))
         self.rng.shuffle(perm)
         perm_text = str(tuple(perm)) if ndim != 1 else "(0,)"
-        text = self.rng.choice((f"{_p(a)}.T", f"np.transpose({a.text})",
-                                f"np.transpose({a.text}, {perm_text})"))
+        text = self.rng.choice(
+            (f"{_p(a)}.T", f"np.transpose({a.text})", f"np.transpose({a.text}, {perm_text})")
+        )
         return self.evaluate(text, a.exact, "transpose", a)
 
     def matmul(self, depth: int) -> Expr | None:
         a = self.expression(depth)
         ndim = np.ndim(a.value)
-        forms = {1: (f"{_p(a)} @ {_p(a)}", f"np.dot({a.text}, {a.text})"),
-                 2: (f"{_p(a)} @ {_p(a)}.T", f"{_p(a)}.T @ {_p(a)}",
-                     f"np.dot({a.text}, {_p(a)}.T)"),
-                 3: (f"{_p(a)} @ np.transpose({a.text}, (0, 2, 1))",)}.get(ndim)
-        others = [k for k, v in self.state.env.items() if k in self.state.exact
-                  and np.ndim(v) >= 1 and ndim >= 1 and np.shape(v)[max(np.ndim(v) - 2, 0)]
-                  == np.shape(a.value)[-1]]
+        forms = {
+            1: (f"{_p(a)} @ {_p(a)}", f"np.dot({a.text}, {a.text})"),
+            2: (f"{_p(a)} @ {_p(a)}.T", f"{_p(a)}.T @ {_p(a)}", f"np.dot({a.text}, {_p(a)}.T)"),
+            3: (f"{_p(a)} @ np.transpose({a.text}, (0, 2, 1))",),
+        }.get(ndim)
+        others = [
+            k
+            for k, v in self.state.env.items()
+            if k in self.state.exact
+            and np.ndim(v) >= 1
+            and ndim >= 1
+            and np.shape(v)[max(np.ndim(v) - 2, 0)] == np.shape(a.value)[-1]
+        ]
         if others and (forms is None or self.rng.random() < 0.5):
             b = self.rng.choice(others)
             forms = (f"{_p(a)} @ {b}",)
@@ -587,8 +677,9 @@ class Generator:
         else:
             exact_b = a.exact
         kind = np.result_type(a.value).kind
-        expr = self.evaluate(self.rng.choice(forms), a.exact and exact_b and kind in "biu",
-                             "matmul", a)
+        expr = self.evaluate(
+            self.rng.choice(forms), a.exact and exact_b and kind in "biu", "matmul", a
+        )
         if expr is not None and ndim:
             bound = np.shape(a.value)[-1] * _magnitude(a.value) ** 2 + _magnitude(expr.value)
             if math.isfinite(bound):
@@ -603,8 +694,10 @@ class Generator:
             if not a.exact:
                 return None
             # NaN, inf and out-of-range floats have no defined integer value: clamp them first.
-            text = (f"np.clip(np.where(np.isfinite({a.text}), {a.text}, 0), -1000, 1000)"
-                    f".astype(np.{target})")
+            text = (
+                f"np.clip(np.where(np.isfinite({a.text}), {a.text}, 0), -1000, 1000)"
+                f".astype(np.{target})"
+            )
             return self.evaluate(text, True, "astype", a)
         if target == "bool" and not a.exact:
             return None
@@ -614,14 +707,21 @@ class Generator:
         a = self.expression(depth)
         shape, ndim = np.shape(a.value), np.ndim(a.value)
         axis = self.rng.randint(-ndim, ndim - 1) if ndim else 0
-        forms = [f"{_p(a)}.reshape(-1)", f"{_p(a)}[None]",
-                 f"{_p(a)}.copy()", f"np.broadcast_to({a.text}, {(2,) + tuple(shape)})"]
+        forms = [
+            f"{_p(a)}.reshape(-1)",
+            f"{_p(a)}[None]",
+            f"{_p(a)}.copy()",
+            f"np.broadcast_to({a.text}, {(2,) + tuple(shape)})",
+        ]
         if not self.inplace:  # known issue 'view-functions': they copy where NumPy gives views
             forms.append(f"np.expand_dims({a.text}, 0)")
         if ndim:
-            forms += [f"np.concatenate([{a.text}, {_p(a)}[::-1]], axis={axis})",
-                      f"np.stack([{a.text}, {_p(a)}[::-1]], axis={axis})",
-                      f"{_p(a)}[:, None]", f"{_p(a)}.reshape({tuple(reversed(shape))})"]
+            forms += [
+                f"np.concatenate([{a.text}, {_p(a)}[::-1]], axis={axis})",
+                f"np.stack([{a.text}, {_p(a)}[::-1]], axis={axis})",
+                f"{_p(a)}[:, None]",
+                f"{_p(a)}.reshape({tuple(reversed(shape))})",
+            ]
         if 1 in shape and not self.inplace:
             forms.append(f"np.squeeze({a.text}, axis={shape.index(1)})")
         return self.evaluate(self.rng.choice(forms), a.exact, "structure", a)
@@ -630,10 +730,16 @@ class Generator:
         a = self.leaf()
         n = np.shape(a.value)[0] if np.ndim(a.value) else 3
         dtype = self.rng.choice(DTYPES)
-        forms = [f"np.zeros_like({a.text})", f"np.ones_like({a.text}, dtype=np.{dtype})",
-                 f"np.full_like({a.text}, 2)", f"np.zeros(({n}, 2), dtype=np.{dtype})",
-                 f"np.ones({n})", f"np.full(({n},), 2.5)", f"np.arange({n})",
-                 f"np.eye({n}, dtype=np.{dtype})"]
+        forms = [
+            f"np.zeros_like({a.text})",
+            f"np.ones_like({a.text}, dtype=np.{dtype})",
+            f"np.full_like({a.text}, 2)",
+            f"np.zeros(({n}, 2), dtype=np.{dtype})",
+            f"np.ones({n})",
+            f"np.full(({n},), 2.5)",
+            f"np.arange({n})",
+            f"np.eye({n}, dtype=np.{dtype})",
+        ]
         return self.evaluate(self.rng.choice(forms), True, "creation")
 
 
@@ -685,8 +791,9 @@ class _quiet:
         self._errstate.__exit__(*exc)
 
 
-def generate_program(seed: int | str | random.Random, name: str | None = None,
-                     inplace: bool = True) -> Program:
+def generate_program(
+    seed: int | str | random.Random, name: str | None = None, inplace: bool = True
+) -> Program:
     """A random program. `seed` (an int or str) makes it reproducible; a random.Random (or
     hypothesis' `randoms()`) is drawn from directly. `inplace=False` leaves out writes into
     arrays (`x[...] = ...`, `x += ...`)."""

@@ -20,8 +20,17 @@ from hypothesis.extra import numpy as hnp
 
 from .programs import DTYPES, Program, generate_program
 
-__all__ = ["dtypes", "shapes", "broadcast_shapes", "elements", "arrays", "layouts",
-           "array_tuples", "programs", "DTYPES"]
+__all__ = [
+    "dtypes",
+    "shapes",
+    "broadcast_shapes",
+    "elements",
+    "arrays",
+    "layouts",
+    "array_tuples",
+    "programs",
+    "DTYPES",
+]
 
 
 def dtypes(names: tuple[str, ...] = DTYPES) -> st.SearchStrategy[np.dtype]:
@@ -29,23 +38,27 @@ def dtypes(names: tuple[str, ...] = DTYPES) -> st.SearchStrategy[np.dtype]:
     return st.sampled_from([np.dtype(n) for n in names])
 
 
-def shapes(min_dims: int = 0, max_dims: int = 3, min_side: int = 0,
-           max_side: int = 5) -> st.SearchStrategy[tuple[int, ...]]:
+def shapes(
+    min_dims: int = 0, max_dims: int = 3, min_side: int = 0, max_side: int = 5
+) -> st.SearchStrategy[tuple[int, ...]]:
     """Array shapes, empty axes (size 0) included unless `min_side` > 0."""
-    return hnp.array_shapes(min_dims=min_dims, max_dims=max_dims, min_side=min_side,
-                            max_side=max_side)
+    return hnp.array_shapes(
+        min_dims=min_dims, max_dims=max_dims, min_side=min_side, max_side=max_side
+    )
 
 
-def broadcast_shapes(count: int = 2, min_dims: int = 0, max_dims: int = 3, min_side: int = 0,
-                     max_side: int = 5) -> st.SearchStrategy[tuple[tuple[int, ...], ...]]:
+def broadcast_shapes(
+    count: int = 2, min_dims: int = 0, max_dims: int = 3, min_side: int = 0, max_side: int = 5
+) -> st.SearchStrategy[tuple[tuple[int, ...], ...]]:
     """`count` shapes that broadcast together (size-1 axes and missing leading axes)."""
     return hnp.mutually_broadcastable_shapes(
-        num_shapes=count, min_dims=min_dims, max_dims=max_dims, min_side=min_side,
-        max_side=max_side).map(lambda result: result.input_shapes)
+        num_shapes=count, min_dims=min_dims, max_dims=max_dims, min_side=min_side, max_side=max_side
+    ).map(lambda result: result.input_shapes)
 
 
-def elements(dtype: Any, allow_nan: bool = True, allow_infinity: bool = True,
-             bound: float | None = None) -> st.SearchStrategy[Any]:
+def elements(
+    dtype: Any, allow_nan: bool = True, allow_infinity: bool = True, bound: float | None = None
+) -> st.SearchStrategy[Any]:
     """Values of `dtype`: NaN, +-inf and -0.0 included for floats unless excluded; `bound`
     limits magnitudes (integers default to their full range)."""
     dtype = np.dtype(dtype)
@@ -56,8 +69,13 @@ def elements(dtype: Any, allow_nan: bool = True, allow_infinity: bool = True,
         low = info.min if bound is None else max(info.min, -int(bound))
         high = info.max if bound is None else min(info.max, int(bound))
         return st.integers(low, high)
-    return st.floats(-bound if bound else None, bound, allow_nan=allow_nan and bound is None,
-                     allow_infinity=allow_infinity and bound is None, width=dtype.itemsize * 8)
+    return st.floats(
+        -bound if bound else None,
+        bound,
+        allow_nan=allow_nan and bound is None,
+        allow_infinity=allow_infinity and bound is None,
+        width=dtype.itemsize * 8,
+    )
 
 
 def layouts() -> st.SearchStrategy[str]:
@@ -66,15 +84,26 @@ def layouts() -> st.SearchStrategy[str]:
 
 
 @st.composite
-def arrays(draw: st.DrawFn, dtype: Any = None, shape: Any = None, layout: str | None = None,
-           **element_options: Any) -> np.ndarray:
+def arrays(
+    draw: st.DrawFn,
+    dtype: Any = None,
+    shape: Any = None,
+    layout: str | None = None,
+    **element_options: Any,
+) -> np.ndarray:
     """An array of `dtype` and `shape` (drawn if not given, or given as strategies) in a
     drawn `layout`: contiguous, strided (every other element of a larger array), reversed
     (negative stride) or transposed (Fortran order)."""
-    dtype = np.dtype(draw(dtype) if isinstance(dtype, st.SearchStrategy) else
-                     (dtype if dtype is not None else draw(dtypes())))
-    shape = tuple(draw(shape) if isinstance(shape, st.SearchStrategy) else
-                  (shape if shape is not None else draw(shapes())))
+    dtype = np.dtype(
+        draw(dtype)
+        if isinstance(dtype, st.SearchStrategy)
+        else (dtype if dtype is not None else draw(dtypes()))
+    )
+    shape = tuple(
+        draw(shape)
+        if isinstance(shape, st.SearchStrategy)
+        else (shape if shape is not None else draw(shapes()))
+    )
     layout = layout or draw(layouts())
     values = elements(dtype, **element_options)
     if layout == "transposed" and len(shape) >= 2:
@@ -91,8 +120,9 @@ def arrays(draw: st.DrawFn, dtype: Any = None, shape: Any = None, layout: str | 
 
 
 @st.composite
-def array_tuples(draw: st.DrawFn, count: int = 2, dtype: Any = None,
-                 **shape_options: Any) -> tuple[np.ndarray, ...]:
+def array_tuples(
+    draw: st.DrawFn, count: int = 2, dtype: Any = None, **shape_options: Any
+) -> tuple[np.ndarray, ...]:
     """`count` arrays whose shapes broadcast together (each with its own drawn dtype and
     layout unless `dtype` is given)."""
     shape_tuple = draw(broadcast_shapes(count, **shape_options))
@@ -103,7 +133,8 @@ def programs(inplace: bool = True) -> st.SearchStrategy[Program]:
     """Random programs (see `jitgraph.testing.programs`) drawn from hypothesis' randomness,
     so failing programs shrink towards simpler choices."""
     return st.randoms(use_true_random=False).map(
-        lambda rng: generate_program(_plain(rng), "program", inplace))
+        lambda rng: generate_program(_plain(rng), "program", inplace)
+    )
 
 
 def _plain(rng: random.Random) -> random.Random:

@@ -49,12 +49,16 @@ CASES = [
     Case(losses.mse, lambda r: (f32(r, 10), f32(r, 10))),
     Case(losses.cross_entropy, lambda r: (f64(r, 6, 4), np.eye(4)[r.integers(0, 4, 6)])),
     Case(losses.huber, lambda r: (f64(r, 15), f64(r, 15))),
-    Case(losses.binary_cross_entropy, lambda r: (r.random(8).astype(np.float32),
-                                                 (r.random(8) > 0.5).astype(np.float32))),
+    Case(
+        losses.binary_cross_entropy,
+        lambda r: (r.random(8).astype(np.float32), (r.random(8) > 0.5).astype(np.float32)),
+    ),
     Case(losses.gelu, lambda r: (f32(r, 3, 5),)),
     Case(losses.sigmoid, lambda r: (f64(r, 7),)),
-    Case(losses.mlp_forward, lambda r: (f32(r, 5, 4), f32(r, 4, 8), f32(r, 8), f32(r, 8, 2),
-                                        f32(r, 2))),
+    Case(
+        losses.mlp_forward,
+        lambda r: (f32(r, 5, 4), f32(r, 4, 8), f32(r, 8), f32(r, 8, 2), f32(r, 2)),
+    ),
     Case(losses.dense_layers, lambda r: (f64(r, 3, 4), 0.5 * f64(r, 4, 4), f64(r, 4))),
     # geometry
     Case(geometry.pairwise_sq_dists, lambda r: (f64(r, 5, 3), f64(r, 4, 3))),

@@ -13,6 +13,7 @@ def _center(x, axis=0):
 def center_both(x):
     def inner(y):
         return _center(y, axis=1)
+
     return inner(_center(x)) * SCALE
 
 
@@ -44,7 +45,7 @@ def conditional_expr(x, flag):
 def sum_of_shifts(x):
     acc = np.zeros(x.shape[0] - 3, dtype=x.dtype)
     for k in OFFSETS:
-        acc = acc + x[k:x.shape[0] - 3 + k]
+        acc = acc + x[k : x.shape[0] - 3 + k]
     return acc
 
 

@@ -11,7 +11,7 @@ def pairwise_sq_dists(a, b):
 
 def pairwise_broadcast(a, b):
     diff = a[:, None, :] - b[None, :, :]
-    return np.sqrt((diff ** 2).sum(axis=-1))
+    return np.sqrt((diff**2).sum(axis=-1))
 
 
 def cosine_similarity(a, b):
@@ -31,7 +31,7 @@ def polynomial(x):
 
 def gram_trace(x):
     g = x.T @ x
-    return g, (x ** 2).sum()
+    return g, (x**2).sum()
 
 
 def outer_sum(u, v):

@@ -20,7 +20,7 @@ def cross_entropy(logits, onehot):
 
 def huber(pred, target, delta=1.0):
     err = np.abs(pred - target)
-    quadratic = 0.5 * err ** 2
+    quadratic = 0.5 * err**2
     linear = delta * (err - 0.5 * delta)
     return np.where(err <= delta, quadratic, linear).mean()
 
@@ -31,7 +31,7 @@ def binary_cross_entropy(p, y):
 
 
 def gelu(x):
-    return 0.5 * x * (1.0 + np.tanh(0.7978845608 * (x + 0.044715 * x ** 3)))
+    return 0.5 * x * (1.0 + np.tanh(0.7978845608 * (x + 0.044715 * x**3)))
 
 
 def sigmoid(x):

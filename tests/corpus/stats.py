@@ -52,6 +52,6 @@ def moments(x):
     n = x.shape[0]
     mean = x.sum() / n
     centered = x - mean
-    variance = (centered ** 2).sum() / (n - 1)
-    skew = (centered ** 3).mean() / variance ** 1.5
+    variance = (centered**2).sum() / (n - 1)
+    skew = (centered**3).mean() / variance**1.5
     return mean, variance, skew
