@@ -271,3 +271,149 @@ def test_graph_records_user_locations():
         loc.endswith(".py:" + str(f.python_function.__code__.co_firstlineno + 2) + ":16")
         for loc in locations
     ), locations
+
+
+# -- NumPy's view functions, strong results, in-place semantics (fuzz campaign findings) --------
+
+
+def _view_programs():
+    def expand_dims_sees_writes(x):
+        v = np.expand_dims(x, (0, 2))
+        x[...] = 1.0
+        return v
+
+    def squeeze_writes_through(x):
+        v = np.squeeze(x)  # (1,) -> a 0-d view
+        v[...] = 5.0
+        return x
+
+    def expand_dims_written(x):
+        v = np.expand_dims(x, -1)
+        v[0, 0] = 3.0
+        return x
+
+    def broadcast_to_sees_writes(x):
+        v = np.broadcast_to(x, (3, 2))
+        x[0] = 9.0
+        return v
+
+    def reshape_split_is_a_view(x):
+        v = x.reshape(2, 1, 2)  # splitting one axis never copies
+        v[0] = 7.0
+        x[3] = -1.0
+        return v, x
+
+    return [(expand_dims_sees_writes, np.zeros(3)), (squeeze_writes_through, np.zeros(1)),
+            (expand_dims_written, np.zeros(3)), (broadcast_to_sees_writes, np.zeros(2)),
+            (reshape_split_is_a_view, np.zeros(4))]
+
+
+@pytest.mark.parametrize("backend", ["reference", "python"])
+@pytest.mark.parametrize("case", _view_programs(), ids=lambda c: c[0].__name__)
+def test_view_functions_share_memory(case, backend):
+    from jitgraph.testing import assert_matches_numpy
+
+    fn, x = case
+    assert_matches_numpy(fn, x, backend=backend)
+
+
+def test_writing_a_broadcast_to_view_is_refused():
+    @jg.jit(backend="reference")
+    def f(x):
+        v = np.broadcast_to(x, (2, 2))
+        v[0] = 1.0
+        return v
+
+    with pytest.raises(jg.FrontendError, match="read-only view"):
+        f(np.zeros(2))
+
+
+def test_layout_dependent_reshape_read_after_write_is_refused():
+    @jg.jit(backend="reference")
+    def f(x):
+        v = x.reshape(-1)  # merges axes: a view for C-contiguous x, a copy otherwise
+        x[0, 0] = 1.0
+        return v + 1
+
+    with pytest.raises(jg.FrontendError, match="view .* or a copy"):
+        f(np.zeros((2, 2)))
+
+
+def test_numpy_functions_of_python_scalars_are_strong():
+    from jitgraph.testing import assert_matches_numpy
+
+    def f(x):
+        return (np.expand_dims(3, 0) + x, np.transpose(3, ()), np.copy(3) + x,
+                np.reshape(3, (1,)) + x, np.squeeze(2.5) + x, np.outer(2, x),
+                np.broadcast_to(3, (2,)) + x, np.asarray(2) + x)
+
+    for backend in ("reference", "python"):
+        assert_matches_numpy(f, np.ones(2, np.float32), backend=backend)
+
+
+@pytest.mark.parametrize("backend", ["reference", "python"])
+def test_in_place_operators_follow_numpy(backend):
+    from jitgraph.testing import assert_matches_numpy
+
+    def literal_shape(x):
+        x *= np.ones(3)      # x's size is symbolic: checked at run time
+        x[1:] += np.ones(2)
+        return x
+
+    def element_casts_unsafely(x):
+        b = x > 0
+        b[0] -= np.int64(2)  # b[0] - 2 is an int64 scalar, assigned as setitem casts
+        y = x.astype(np.int8)
+        y[1] += 1.5
+        return b, y
+
+    def new_axes_in_the_key(x):
+        x[:, None] += np.ones((1, 1, 2))
+        x[None, :] = np.full((1, 2, 2), 3.0)
+        return x
+
+    assert_matches_numpy(literal_shape, np.arange(3.0), backend=backend)
+    assert_matches_numpy(element_casts_unsafely, np.array([1.0, -1.0]), backend=backend)
+    assert_matches_numpy(new_axes_in_the_key, np.zeros((2, 2)), backend=backend)
+
+
+def test_in_place_region_keeps_same_kind_casting():
+    @jg.jit(backend="reference")
+    def f(x):
+        b = x > 0
+        b[0:1] -= np.int64(2)  # a region: the ufunc's out= rule (same_kind) applies
+        return b
+
+    with pytest.raises(TypeError, match="same_kind"):
+        f(np.ones(2))
+
+
+def test_in_place_shape_mismatches():
+    @jg.jit(backend="reference")
+    def f(x):
+        x += np.ones(4)      # sizes x.0 and 4: checked at run time
+        return x
+
+    @jg.jit(backend="reference")
+    def g(x):
+        x += np.ones((2, 1))  # the result has more axes than x: no call can work
+        return x
+
+    f(np.ones(4))
+    with pytest.raises(ValueError):
+        f(np.ones(3))
+    with pytest.raises(ValueError, match="non-broadcastable output operand"):
+        g(np.ones(3))
+
+
+def test_static_argnames_and_parse_timing():
+    @jg.jit(backend="python", static_argnames="k")
+    def f(x, n, k):
+        return x[:n] * k
+
+    assert f.static_argnames == ("k",)
+    f(np.ones(4), 2, 3)
+    assert f.static_argnames == ("n", "k")  # n is learned: it is used as an index
+    timings = f.specialization(np.ones(4), 2, 3).executable.timings
+    assert list(timings)[:3] == ["parse", "passes", "codegen"] and timings["parse"] > 0
+    assert "parse" in f.inspect(np.ones(4), 2, 3).timings

@@ -10,6 +10,7 @@ frontend, so their gradients are the unrolled backward pass.
 
 from __future__ import annotations
 
+import time
 import types
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -24,7 +25,7 @@ from ..ir.node import Graph, Node
 from .errors import raise_problems
 from .jit import JitFunction
 from .source import function_source
-from .specialize import Specialization, _arguments, _describe_arguments
+from .specialize import Specialization, describe_arguments, graph_arguments, record_parse_time
 from .translate import Translator, UserRaise
 from .values import ArrayObject
 
@@ -88,8 +89,9 @@ def specialize_grad(fn: types.FunctionType, names: list[str], values: list, kind
                     with_value: bool) -> GradSpecialization:
     """Translate `fn` for these arguments, differentiate its result with respect to the
     parameters `argnums`, compile (value?, gradients..., written-back arguments...)."""
+    began = time.perf_counter()
     source = function_source(fn)
-    env, args, weak, objects = _arguments(names, values, kinds, aliases)
+    env, args, weak, objects = graph_arguments(names, values, kinds, aliases)
     translator = Translator(weak)
     try:
         result = translator.run(source, env)
@@ -97,7 +99,7 @@ def specialize_grad(fn: types.FunctionType, names: list[str], values: list, kind
         raise error.error from None
     if list(translator.problems):
         raise_problems(source.name, list(translator.problems),
-                       _describe_arguments(names, values, kinds))
+                       describe_arguments(names, values, kinds))
     loss = _scalar_result(result, fn)
     params = argnums if isinstance(argnums, tuple) else (argnums,)
     wrt = [_wrt_argument(p, names, kinds, args, values) for p in params]
@@ -112,7 +114,9 @@ def specialize_grad(fn: types.FunctionType, names: list[str], values: list, kind
     runtime_params = tuple(sorted(args))
     graph = Graph(tuple(outputs), tuple(args[p] for p in runtime_params),
                   tuple(f"out{i}" for i in range(len(outputs))), translator.locations)
+    parse = time.perf_counter() - began  # source -> graph, the gradient graph included
     executable = runtime.build(graph, backend, label=f"grad_{fn.__name__}")
+    record_parse_time(executable, parse)
     scalars = tuple(k for k, p in enumerate(runtime_params) if kinds[p] == "scalar")
     rebuild = _rebuild(params, kinds, isinstance(argnums, tuple), with_value)
     return GradSpecialization(executable, runtime_params, scalars, tuple(writebacks), rebuild,

@@ -51,6 +51,13 @@ class JitFunction:
         self._simple = all(p.kind == p.POSITIONAL_OR_KEYWORD
                            for p in self._signature.parameters.values())
 
+    @property
+    def static_argnames(self) -> tuple[str, ...]:
+        """The compile-time parameters, in parameter order: those declared with
+        `static_argnames`, and the Python-scalar parameters calls have shown to be needed at
+        compile time (used as a shape, an index or a loop bound)."""
+        return tuple(self._names[i] for i in sorted(self._static))
+
     # -- calling -------------------------------------------------------------------------------
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:

@@ -4,11 +4,15 @@ was imported), array methods and attributes, each mapped to IR builders.
 Handlers take the translator's helper context `cx` first (for operands: `cx.node`, static
 arguments: `cx.static`, `cx.axis`, `cx.shape`, `cx.dtype`) and NumPy's own parameters after, so a
 call with an unknown keyword fails to bind and is reported with NumPy's parameter names.
-NumPy functions never return weak (Python) scalars: results go through `strong`.
+NumPy functions never return weak (Python) scalars: every registered function's result goes
+through `strong_result`, so a handler need not care. Functions NumPy defines as views
+(transpose, expand_dims, squeeze, broadcast_to) return view `ArrayObject`s of array operands, so
+later writes into the operand are seen through them, as in NumPy.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -16,8 +20,17 @@ import numpy as np
 
 from ..ir import build
 from ..ir import dims as D
+from ..ir.node import Node
 from ..ir.ops import BINARY, UNARY, Op
-from .values import ArrayObject, View, strong, weak_scalar
+from .values import (
+    ArrayObject,
+    View,
+    getitem_view,
+    layout_dependent,
+    strong,
+    strong_result,
+    weak_scalar,
+)
 
 Handler = Callable[..., Any]
 
@@ -31,9 +44,19 @@ def numpy_function(*names: str) -> Callable[[Handler], Handler]:
         for name in names:
             fn = getattr(np, name, None)
             if fn is not None:
-                FUNCTIONS.setdefault(id(fn), (f"np.{name}", handler))
+                register_function(fn, f"np.{name}", handler)
         return handler
     return register
+
+
+def register_function(fn: Any, name: str, handler: Handler) -> None:
+    """Map the NumPy callable `fn` to `handler`, whose result is made strong: NumPy functions
+    return arrays and NumPy scalars, never Python scalars (unlike methods such as .item())."""
+    @functools.wraps(handler)  # keeps the signature: calls are bound against NumPy's parameters
+    def strong_handler(*args: Any, **kwargs: Any) -> Any:
+        return strong_result(handler(*args, **kwargs))
+
+    FUNCTIONS.setdefault(id(fn), (name, strong_handler))
 
 
 def method(*names: str) -> Callable[[Handler], Handler]:
@@ -163,20 +186,20 @@ def _dot(cx, a, b):
 
 @numpy_function("outer")
 def _outer(cx, a, b):
-    return build.outer(cx.node(a), cx.node(b))
+    return build.outer(cx.array(a), cx.array(b))
 
 
 def _norm(cx, x, ord=None, axis=None, keepdims=False):
     if ord not in (None, 2, "fro") or (ord == 2 and axis is None and cx.node(x).ndim != 1):
         raise cx.unsupported(f"np.linalg.norm(ord={ord!r}) is not supported yet",
                              "only the Euclidean / Frobenius norm (ord=None) is")
-    node = cx.node(x)
+    node = cx.array(x)
     squares = build.elementwise(Op.MUL, node, node)
     total = build.reduce(Op.SUM, squares, cx.axis(axis), cx.static(keepdims, "keepdims"))
     return build.elementwise(Op.SQRT, total)
 
 
-FUNCTIONS[id(np.linalg.norm)] = ("np.linalg.norm", _norm)
+register_function(np.linalg.norm, "np.linalg.norm", _norm)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -189,7 +212,7 @@ def _inverse(perm: tuple[int, ...]) -> tuple[int, ...]:
 
 def transpose_view(obj: Any, cx, axes: Any = None) -> Any:
     """`a.T` / `np.transpose(a)`: a view, so writes through it reach `a`."""
-    x = cx.node(obj)
+    x = cx.array(obj)
     perm = tuple(reversed(range(x.ndim))) if axes is None else tuple(
         a % x.ndim for a in cx.static(axes, "axes"))
     result = build.transpose(x, perm)
@@ -212,70 +235,131 @@ def _transpose_method(cx, self, *axes):
     return transpose_view(self, cx, axes or None)
 
 
-def _reshaped(cx, node, shape) -> Any:
-    result = ArrayObject(build.reshape(node, cx.shape(shape)))
-    result.writable = False
-    result.why_readonly = ("NumPy's reshape/ravel return a view or a copy depending on memory "
-                           "layout; call .copy() on the result before writing into it")
-    return result
+def _reshaped(cx, obj: Any, shape: Any) -> Any:
+    """np.reshape: a view when NumPy never copies for this change of shape (axes only split,
+    size-1 axes added or dropped), so writes are shared both ways; otherwise whether NumPy
+    copies depends on the operand's memory layout, which only the call knows."""
+    x = cx.array(obj)
+    result = build.reshape(x, cx.shape(shape))
+    if not isinstance(obj, ArrayObject):
+        return result
+    if not _splits_only(x.shape, result.shape):
+        return layout_dependent(obj, result)
+    new_shape = result.shape
+    view = View(lambda base: build.reshape(base, new_shape),
+                lambda base, new: build.reshape(new, base.shape))
+    return ArrayObject(base=obj, view=view)
+
+
+def _splits_only(old: tuple, new: tuple) -> bool:
+    """True if reshaping `old` to `new` only splits axes and adds or drops size-1 axes: NumPy
+    does that without copying whatever the strides (merging axes may need a copy)."""
+    old = tuple(d for d in old if d != 1)
+    new = tuple(d for d in new if d != 1)
+    if len(old) <= 1:
+        return True  # one axis (or none) split into all of new's, whatever the sizes
+    j = 0
+    for d in old:
+        size: Any = 1
+        while j < len(new) and size != d:
+            size = D.mul(size, new[j])
+            j += 1
+        if size != d:
+            return False
+    return j == len(new)
 
 
 @numpy_function("reshape")
 def _reshape(cx, a, shape):
-    return _reshaped(cx, cx.node(a), shape)
+    return _reshaped(cx, a, shape)
 
 
 @method("reshape")
 def _reshape_method(cx, self, *shape):
-    return _reshaped(cx, cx.node(self), shape[0] if len(shape) == 1 else shape)
+    return _reshaped(cx, self, shape[0] if len(shape) == 1 else shape)
 
 
 @numpy_function("ravel")
 @method("ravel")
 def _ravel(cx, a):
-    return _reshaped(cx, cx.node(a), (-1,))
+    return _reshaped(cx, a, (-1,))
 
 
 @method("flatten")
 def _flatten(cx, self):
-    return build.reshape(cx.node(self), (-1,))
+    return build.reshape(cx.array(self), (-1,))
+
+
+def indexing_view(obj: Any, x: Node, key: tuple) -> Any:
+    """`x[key]` (basic indexing of obj's value x) as NumPy's view of obj when obj is an array:
+    writes into either are seen by the other. A 0-d result stays an array (np.squeeze of a
+    (1,) array is a 0-d view), unlike `x[0]`, which is a scalar."""
+    if isinstance(obj, ArrayObject):
+        return ArrayObject(base=obj, view=getitem_view(x, key))
+    return build.getitem(x, key)
 
 
 @numpy_function("expand_dims")
 def _expand_dims(cx, a, axis):
-    return build.expand_dims(cx.node(a), cx.static(axis, "axis"))
+    x = cx.array(a)
+    axis = cx.static(axis, "axis")
+    build.expand_dims(x, axis)  # NumPy's errors for bad axes
+    axes = axis if isinstance(axis, (tuple, list)) else (axis,)
+    new = build.normalize_axes(tuple(axes), x.ndim + len(axes), "expand_dims")
+    key = tuple(None if i in new else slice(None) for i in range(x.ndim + len(axes)))
+    return indexing_view(a, x, key)
 
 
 @numpy_function("squeeze")
 @method("squeeze")
 def _squeeze(cx, a, axis=None):
-    return build.squeeze(cx.node(a), cx.axis(axis))
+    x = cx.array(a)
+    axis = cx.axis(axis)
+    build.squeeze(x, axis)  # NumPy's errors for axes that are not of size 1
+    if axis is None:
+        axes = tuple(i for i, d in enumerate(x.shape) if d == 1)
+    else:
+        axes = build.normalize_axes(axis, x.ndim, "squeeze")
+    return indexing_view(a, x, tuple(0 if i in axes else slice(None) for i in range(x.ndim)))
 
 
 @numpy_function("broadcast_to")
 def _broadcast_to(cx, array, shape):
-    return build.broadcast_to(cx.node(array), cx.shape(shape))
+    shape = cx.shape(shape)
+    result = build.broadcast_to(cx.array(array), shape)
+    if not isinstance(array, ArrayObject):
+        return result
+    # A read-only view: it shows later writes into `array`; NumPy refuses writes into it.
+    view = View(lambda base: build.broadcast_to(base, shape), _unwritable)
+    obj = ArrayObject(base=array, view=view)
+    obj.writable = False
+    obj.why_readonly = "np.broadcast_to returns a read-only view (NumPy raises ValueError too)"
+    return obj
+
+
+def _unwritable(base: Node, new: Node) -> Node:
+    raise AssertionError("a read-only view was written")  # writable() refuses it first
 
 
 @numpy_function("concatenate")
 def _concatenate(cx, arrays, axis=0):
-    return build.concatenate([cx.node(a) for a in cx.sequence(arrays)], cx.static(axis, "axis"))
+    return build.concatenate([cx.array(a) for a in cx.sequence(arrays)], cx.static(axis, "axis"))
 
 
 @numpy_function("stack")
 def _stack(cx, arrays, axis=0):
-    return build.stack([cx.node(a) for a in cx.sequence(arrays)], cx.static(axis, "axis"))
+    return build.stack([cx.array(a) for a in cx.sequence(arrays)], cx.static(axis, "axis"))
 
 
 @numpy_function("vstack")
 def _vstack(cx, tup):
-    nodes = [cx.node(a) for a in cx.sequence(tup)]
+    nodes = [cx.array(a) for a in cx.sequence(tup)]
     return build.concatenate([build.reshape(n, (1, -1)) if n.ndim < 2 else n for n in nodes], 0)
 
 
 @numpy_function("hstack")
 def _hstack(cx, tup):
-    nodes = [cx.node(a) for a in cx.sequence(tup)]
+    nodes = [cx.array(a) for a in cx.sequence(tup)]
     nodes = [build.reshape(n, (1,)) if n.ndim == 0 else n for n in nodes]
     return build.concatenate(nodes, 0 if nodes[0].ndim == 1 else 1)
 
@@ -362,12 +446,12 @@ def _linspace(cx, start, stop, num=50, endpoint=True, dtype=None):
 @numpy_function("copy")
 @method("copy")
 def _copy(cx, a):
-    return ArrayObject(cx.node(a))
+    return ArrayObject(cx.array(a))
 
 
 @numpy_function("array")
 def _array(cx, object, dtype=None, copy=True):
-    node = cx.node(object)
+    node = cx.array(object)
     if dtype is not None:
         node = build.cast(node, cx.dtype(dtype))
     if isinstance(object, ArrayObject) and not cx.static(copy, "copy") and node is object.read():

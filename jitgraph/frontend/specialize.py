@@ -5,6 +5,7 @@ return value is rebuilt from the graph's outputs).
 
 from __future__ import annotations
 
+import time
 import types
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -52,8 +53,9 @@ def specialize(fn: types.FunctionType, names: list[str], values: list, kinds: li
                aliases: dict[int, int], backend: str) -> Specialization:
     """Translate `fn` for arguments `values` of `kinds` ('array', 'scalar', 'static');
     `aliases` maps a parameter to an earlier one holding the same array."""
+    began = time.perf_counter()
     source = function_source(fn)
-    env, args, weak, objects = _arguments(names, values, kinds, aliases)
+    env, args, weak, objects = graph_arguments(names, values, kinds, aliases)
     translator = Translator(weak)
     try:
         result = translator.run(source, env)
@@ -68,7 +70,7 @@ def specialize(fn: types.FunctionType, names: list[str], values: list, kinds: li
         except Unsupported as error:
             problems.append(Problem(source.location(source.tree), error.message, error.hint))
     if problems:
-        raise_problems(source.name, problems, _describe_arguments(names, values, kinds))
+        raise_problems(source.name, problems, describe_arguments(names, values, kinds))
     writebacks, written = [], set()
     for param, obj in objects.items():
         if obj.value is not args[param]:
@@ -81,14 +83,28 @@ def specialize(fn: types.FunctionType, names: list[str], values: list, kinds: li
     if outputs:
         graph = Graph(tuple(outputs), tuple(args[p] for p in runtime_params),
                       tuple(f"out{i}" for i in range(len(outputs))), translator.locations)
+        parse = time.perf_counter() - began  # source -> graph, before passes and codegen
         executable = runtime.build(graph, backend, label=fn.__name__)
+        record_parse_time(executable, parse)
     return Specialization(executable, runtime_params, scalars, tuple(writebacks), rebuild,
                           frozenset(written))
 
 
-def _arguments(names, values, kinds, aliases):
+def record_parse_time(executable: runtime.Executable, seconds: float) -> None:
+    """Put the translation time first in the executable's timings (what `inspect` shows).
+    The dict is updated in place: the Numba entry records its first-call time into it later."""
+    recorded = dict(executable.timings)
+    executable.timings.clear()
+    executable.timings.update({"parse": seconds, **recorded})
+
+
+def graph_arguments(names: list[str], values: list, kinds: list[str], aliases: dict[int, int]
+                    ) -> tuple[dict[str, Any], dict[int, Node], dict[Node, str],
+                               dict[int, ArrayObject]]:
     """Graph arguments and the names they are bound to: arrays get an identity (aliased
-    parameters share one), Python scalars are weak runtime scalars, static values stay Python."""
+    parameters share one), Python scalars are weak runtime scalars, static values stay Python.
+    Returns (env: name -> value, args: parameter -> graph argument, weak: scalar argument ->
+    name, objects: parameter -> its array object)."""
     env: dict[str, Any] = {}
     args: dict[int, Node] = {}
     weak: dict[Node, str] = {}
@@ -142,7 +158,8 @@ def _output(node: Node, outputs: list[Node], convert: Callable) -> Rebuild:
     return lambda outs, vals: outs[index]
 
 
-def _describe_arguments(names: list[str], values: list, kinds: list[str]) -> str:
+def describe_arguments(names: list[str], values: list, kinds: list[str]) -> str:
+    """`x: float64 array of shape (3,), n=2`: the arguments of a call, for error messages."""
     parts = []
     for name, value, kind in zip(names, values, kinds):
         if kind == "array":

@@ -34,9 +34,11 @@ from .values import (
     ArrayObject,
     LocalFunction,
     Unbound,
-    View,
+    Unsupported,
+    getitem_view,
     is_number,
     is_size,
+    strong,
     to_node,
     wrap,
 )
@@ -45,15 +47,6 @@ MAX_UNROLL = 64          # iterations of one loop
 MAX_TOTAL_UNROLL = 4096  # iterations of all loops of one compile
 _LOOP_HINT = ("jitgraph unrolls `for` loops over range() with bounds known at compile time; "
               "vectorize the loop body with array operations")
-
-
-class Unsupported(Exception):
-    """Raised inside the translator; recorded as a problem at the construct being translated."""
-
-    def __init__(self, message: str, hint: str = "", kind: ProblemKind = "unsupported",
-                 node: ast.AST | None = None):
-        super().__init__(message)
-        self.message, self.hint, self.kind, self.node = message, hint, kind, node
 
 
 class NeedStatic(Exception):
@@ -195,7 +188,13 @@ class Translator:
             if obj is POISON or value is POISON or key is POISON:
                 return
             current = self.subscript(obj, key)
-            self.store_item(obj, key, self.binop(node.op, current, value), target, in_place=True)
+            # An element (x[i, j]) is a NumPy scalar: `x[i] op= v` is `x[i] = x[i] op v`, cast
+            # back as setitem casts (unsafe). A region is an array: the ufunc writes into it
+            # with out= semantics (same_kind casting).
+            in_place = not (isinstance(current, Node) and current.ndim == 0
+                            and self.is_element(obj, key))
+            self.store_item(obj, key, self.binop(node.op, current, value), target,
+                            in_place=in_place)
 
     def stmt_Return(self, node: ast.Return) -> None:
         if self.frame.runtime_depth:
@@ -322,8 +321,25 @@ class Translator:
         static_key = self.index_key(base, key)
         value_node = self.node(value)
         if in_place:
-            value_node = self.same_kind(value_node, base.dtype)
+            region = build.getitem(base, static_key).shape
+            value_node = self.same_kind(self.fit_output(value_node, region), base.dtype)
+        if any(item is None for item in static_key):
+            # x[:, None] = v: v broadcasts to the region with its new axes, which setitem (whose
+            # region has none) must not see: the view's write squeezes them out.
+            region = build.getitem(base, static_key).shape
+            placed = build.broadcast_to(_drop_leading_ones(value_node, len(region)), region)
+            target.assign(getitem_view(base, static_key).write(base, placed))
+            return
         target.assign(build.setitem(base, static_key, value_node))
+
+    def is_element(self, obj: Any, key: Any) -> bool:
+        """True if `obj[key]` is one element (a NumPy scalar, not a 0-d array): every axis is
+        indexed by an integer, with no `...`, None or slice (`x[()]` of a 0-d array too)."""
+        if not isinstance(obj, ArrayObject):
+            return False
+        items = key if isinstance(key, tuple) else (key,)
+        return (len(items) == obj.read().ndim
+                and all(is_size(item) or isinstance(item, (Node, np.integer)) for item in items))
 
     def write_whole(self, obj: ArrayObject, value: Any, node: ast.AST) -> None:
         """`x += y` on an array: x's object is updated in place (its shape and dtype stay)."""
@@ -331,11 +347,21 @@ class Translator:
         if value is POISON:
             return
         current, new = target.read(), self.node(value)
-        if new.shape != current.shape:
+        target.assign(self.same_kind(self.fit_output(new, current.shape), current.dtype))
+
+    @staticmethod
+    def fit_output(new: Node, shape: tuple) -> Node:
+        """An in-place result `new` (x op y, broadcast) as x's `shape`, NumPy's out= rule: the
+        broadcast shape must be x's. Sizes that only the call knows (x.0 against 3) become
+        runtime checks; what no call can satisfy is rejected now, as NumPy would reject it."""
+        try:
+            if new.ndim > len(shape):
+                raise GraphShapeError("more dimensions than the output")
+            return build.broadcast_to(new, shape)
+        except GraphShapeError:
             raise Unsupported(f"non-broadcastable output operand with shape "
-                              f"({D.format_shape(current.shape)}) doesn't match the broadcast "
-                              f"shape ({D.format_shape(new.shape)})", kind="shape")
-        target.assign(self.same_kind(new, current.dtype))
+                              f"({D.format_shape(shape)}) doesn't match the broadcast "
+                              f"shape ({D.format_shape(new.shape)})", kind="shape") from None
 
     @staticmethod
     def same_kind(value: Node, dtype: np.dtype) -> Node:
@@ -714,7 +740,7 @@ class Translator:
         result = build.getitem(base, static_key)
         if not isinstance(value, ArrayObject) or result.ndim == 0:
             return wrap(result)
-        return ArrayObject(base=value, view=_getitem_view(base, static_key))
+        return ArrayObject(base=value, view=getitem_view(base, static_key))
 
     def index_key(self, base: Node, key: Any) -> tuple:
         """A NumPy basic-indexing key with every entry known at compile time: sizes such as
@@ -844,6 +870,12 @@ class Translator:
         if isinstance(value, (ArrayObject, Node, D.DimExpr, np.ndarray)) or is_number(value):
             return to_node(value)
         raise Unsupported(f"expected an array or a number, got {_describe(value)}", kind="type")
+
+    def array(self, value: Any) -> Node:
+        """An operand as NumPy's np.asarray sees it: Python scalars become strong (int64,
+        float64) arrays. Non-ufunc functions (reshape, concatenate, ...) convert this way;
+        ufuncs keep Python scalars weak (NEP 50) and use `node`."""
+        return strong(self.node(value))
 
     def is_runtime(self, value: Any) -> bool:
         return isinstance(value, (ArrayObject, Node))
@@ -1031,6 +1063,14 @@ def _offset_from(d: Any, n: Any) -> int | None:
     return None
 
 
+def _drop_leading_ones(value: Node, ndim: int) -> Node:
+    """value without leading axes of size 1 beyond `ndim` (NumPy's setitem ignores them)."""
+    extra = 0
+    while value.ndim - extra > ndim and value.shape[extra] == 1:
+        extra += 1
+    return build.getitem(value, (0,) * extra) if extra else value
+
+
 def _key_axes(items: tuple, ndim: int) -> list[int | None]:
     """The axis of x that each key item indexes (None for None / ...)."""
     used = sum(1 for item in items if item is not None and item is not Ellipsis)
@@ -1046,19 +1086,6 @@ def _key_axes(items: tuple, ndim: int) -> list[int | None]:
             axes.append(axis if axis < ndim else None)
             axis += 1
     return axes
-
-
-def _getitem_view(base: Node, key: tuple) -> View:
-    """A basic-indexing view: reads getitem, writes setitem (new axes squeezed out first)."""
-    items, _, _ = build.index_key(base, key)
-    squeeze = tuple(0 if item[0] == "new" else slice(None) for item in items if item[0] != "int")
-    write_key = tuple(k for k in key if k is not None)
-    has_new = any(item[0] == "new" for item in items)
-
-    def write(b: Node, new: Node) -> Node:
-        return build.setitem(b, write_key, build.getitem(new, squeeze) if has_new else new)
-
-    return View(lambda b: build.getitem(b, key), write)
 
 
 def _bind_parameters(tree: ast.FunctionDef, args: list, kwargs: dict,

@@ -27,6 +27,16 @@ from ..ir import build
 from ..ir import dims as D
 from ..ir.node import Node
 from ..ir.ops import Op
+from .errors import ProblemKind
+
+
+class Unsupported(Exception):
+    """Raised inside the translator; recorded as a problem at the construct being translated."""
+
+    def __init__(self, message: str, hint: str = "", kind: ProblemKind = "unsupported",
+                 node: ast.AST | None = None):
+        super().__init__(message)
+        self.message, self.hint, self.kind, self.node = message, hint, kind, node
 
 
 class _Poison:
@@ -54,11 +64,38 @@ class View:
     write: Callable[[Node, Node], Node]         # (base value, new view value) -> new base value
 
 
+def layout_dependent(operand: Any, result: Node) -> ArrayObject:
+    """A read-only copy `result` of `operand` that NumPy may instead return as a view of it
+    (reshape / ravel merging axes of an array whose layout is known only at run time)."""
+    obj = ArrayObject(result)
+    obj.writable = False
+    obj.why_readonly = ("NumPy's reshape/ravel return a view or a copy depending on memory "
+                        "layout; call .copy() on the result before writing into it")
+    if isinstance(operand, ArrayObject):
+        root = operand.root()
+        obj.copied_from = (root, root.value)
+    return obj
+
+
+def getitem_view(base: Node, key: tuple) -> View:
+    """A basic-indexing view `base[key]`: reads getitem, writes setitem (new axes squeezed out
+    first). `key` is static (build.index_key's form: ints, slices, None, ...)."""
+    items, _, _ = build.index_key(base, key)
+    squeeze = tuple(0 if item[0] == "new" else slice(None) for item in items if item[0] != "int")
+    write_key = tuple(k for k in key if k is not None)
+    has_new = any(item[0] == "new" for item in items)
+
+    def write(b: Node, new: Node) -> Node:
+        return build.setitem(b, write_key, build.getitem(new, squeeze) if has_new else new)
+
+    return View(lambda b: build.getitem(b, key), write)
+
+
 class ArrayObject:
     """A NumPy array with identity. `value` is its current content for a base object; a view
     derives its content from its base, so it always sees the base's latest writes."""
 
-    __slots__ = ("value", "base", "view", "origin", "writable", "why_readonly")
+    __slots__ = ("value", "base", "view", "origin", "writable", "why_readonly", "copied_from")
 
     def __init__(self, value: Node | None = None, base: ArrayObject | None = None,
                  view: View | None = None, origin: Any = None):
@@ -68,9 +105,20 @@ class ArrayObject:
         self.origin = origin        # the argument's index, or None for arrays made inside
         self.writable = True
         self.why_readonly = ""
+        # (operand's root, its value then) for a result NumPy may make a view or a copy of
+        # depending on memory layout (reshape): reading it after a write into that root is an
+        # answer jitgraph cannot know, so it is refused (see `layout_dependent`).
+        self.copied_from: tuple[ArrayObject, Node] | None = None
 
     def read(self) -> Node:
         if self.base is None:
+            if self.copied_from is not None and self.copied_from[0].value is not \
+                    self.copied_from[1]:
+                raise Unsupported(
+                    "this reshape/ravel result is read after a write into the array it was "
+                    "made from: NumPy returns a view (which sees the write) or a copy (which "
+                    "does not) depending on memory layout",
+                    "call .copy() on the reshape result, or reshape after the write")
             return self.value
         return self.view.read(self.base.read())
 
@@ -152,6 +200,16 @@ def to_node(value: Any) -> Node:
 def strong(node: Node) -> Node:
     """NumPy functions return NumPy scalars, never weak Python scalars: `np.exp(1.0)` is float64."""
     return build.cast(node, node.dtype) if node.weak else node
+
+
+def strong_result(value: Any) -> Any:
+    """A NumPy function's result: an ndarray or a NumPy scalar, never a weak Python scalar, even
+    when computed from Python scalars only (`np.expand_dims(3, 0)` is an int64 array)."""
+    if isinstance(value, Node):
+        return strong(value)
+    if isinstance(value, ArrayObject) and value.base is None and value.value.weak:
+        value.value = strong(value.value)  # same content: identity and flags stay
+    return value
 
 
 def wrap(node: Node) -> Any:

@@ -48,23 +48,6 @@ KNOWN_ISSUES: list[KnownIssue] = [
                "jitgraph/ir/build.py broadcasting of symbolic dims (dims.py) / frontend/check.py",
                r"= 1 and .* must be equal|= 1 must be equal|size not equal to one"
                r"|could not broadcast input array from shape \(slicelen"),
-    KnownIssue("inplace-static-shape",
-               "x op= value where x's shape is symbolic and value's is a literal (np.ones(3)): "
-               "raises 'non-broadcastable output operand' although the sizes are equal",
-               "jitgraph/frontend/translate.py write_whole / store_item shape comparison",
-               r"non-broadcastable output operand with shape \([^)]*\w\.\d"),
-    KnownIssue("element-augassign-cast",
-               "a[i] op= v with an integer index applies the in-place same_kind cast rule; "
-               "NumPy computes a[i] op v on the scalar and assigns it (an unsafe cast)",
-               "jitgraph/frontend/translate.py stmt_AugAssign (store_item in_place=True)",
-               r"Cannot cast ufunc output from \w+ to \w+ with casting rule 'same_kind'"),
-    KnownIssue("numpy-fn-weak-scalar",
-               "NumPy functions applied to a Python scalar (np.expand_dims(3, 0), "
-               "np.transpose(i, ())) keep it weak (NEP 50) or return a Python number; NumPy "
-               "gives a strong int64/float64 array",
-               "jitgraph/frontend/numpy_api.py: expand_dims / transpose / squeeze handlers "
-               "do not go through `strong`",
-               r"the IR inferred|output \S+: (int|float|bool) \S+ where NumPy gives"),
 ]
 
 
