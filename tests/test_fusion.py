@@ -246,3 +246,19 @@ def test_reduction_after_batched_product_keeps_the_product_rows():
         got = jg.compile(product.prod(axis=(-2, 2), keepdims=True), backend=backend)(a=data)
         want = np.prod(data @ data.transpose(0, 2, 1), axis=(-2, 2), keepdims=True)
         np.testing.assert_allclose(got, want, rtol=1e-12)
+
+
+def test_reshape_of_a_weak_constant():
+    # Found while fuzzing the frontend: a 0-d constant has no array to reshape.
+    from jitgraph import runtime
+    from jitgraph.ir import build
+    from jitgraph.ir.node import Graph
+    from jitgraph.ir.ops import Op
+
+    xs = build.argument("x", 0, np.float64, (None,))
+    out = build.elementwise(Op.ADD, build.cast(build.reshape(build.const(3), (1,)), np.int64), xs)
+    graph = Graph((out,), (xs,), ("out0",), {})
+    data = np.array([1.0, 2.0])
+    for backend in ("python", "reference"):
+        (got,) = runtime.build(graph, backend).run(data)
+        np.testing.assert_array_equal(got, data + 3)

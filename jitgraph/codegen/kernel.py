@@ -569,8 +569,8 @@ class KernelBuilder:
         src = root.inputs[0]
         shape = "(" + "".join(f"{self.dim(d)}, " for d in root.shape) + ")"
         view = self.fresh("v")
-        if src in self.scalars:
-            self.out.line(f"{view} = np.full({shape}, {self.scalars[src]})")
+        if src.ndim == 0:  # a local, a literal or a 0-d array: one element, any shape of size 1
+            self.out.line(f"{view} = np.full({shape}, {self.read(src, ())})")
         else:
             self.read(src, ())  # registers constants
             self.out.line(f"{view} = np.ascontiguousarray({self.arrays[src]}).reshape({shape})")
