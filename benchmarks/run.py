@@ -269,6 +269,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--size", type=int, default=4096)
     parser.add_argument("--no-write", action="store_true", help="do not write RESULTS.md")
+    parser.add_argument("--only", help="run only workloads whose name contains this text")
     args = parser.parse_args(argv)
     rng = np.random.default_rng(0)
     workloads = [
@@ -277,6 +278,8 @@ def main(argv: list[str] | None = None) -> int:
         softmax_workload(args.size, 1024),
         gelu_workload(args.size),
     ]
+    if args.only:
+        workloads = [w for w in workloads if args.only in w.name]
     results = {}
     for w in workloads:
         results[w.name] = measure(w, args.rounds, rng)

@@ -67,7 +67,7 @@ def _numba_namespace() -> dict[str, Any]:
     if not _THREADING_CHOSEN:
         _choose_threading_layer()
         _THREADING_CHOSEN = True
-    from .codegen import vmath
+    from .codegen import support, vmath
 
     return {
         "np": np,
@@ -75,6 +75,7 @@ def _numba_namespace() -> dict[str, Any]:
         "prange": numba.prange,
         "FASTMATH": FASTMATH,
         **vmath.NAMESPACE,
+        **support.NAMESPACE,
     }
 
 
@@ -82,7 +83,7 @@ def _python_namespace() -> dict[str, Any]:
     # The vmath functions are njit dispatchers here too (their bit-cast intrinsics have no
     # Python implementation): each compiles on its first call, and results match the Numba
     # backend's exactly.
-    from .codegen import vmath
+    from .codegen import support, vmath
 
     return {
         "np": np,
@@ -90,6 +91,7 @@ def _python_namespace() -> dict[str, Any]:
         "prange": range,
         "FASTMATH": FASTMATH,
         **vmath.NAMESPACE,
+        **support.PYTHON_NAMESPACE,
     }
 
 

@@ -274,9 +274,7 @@ class KernelBuilder:
             else:
                 chunked = self.open_chunks(stack, x, axes, acc_dt, op)
             acc, best_i = self.fresh("acc"), self.fresh("ai")
-            self.out.line(f"{acc} = {init}")
-            if op in (Op.ARGMAX, Op.ARGMIN):
-                self.out.line(f"{best_i} = 0")
+            self.out.extend(reduce_start(op, acc, best_i, acc_dt))
             with ExitStack() as inner:
                 red_axes = list(axes)
                 names: dict[int, str] = {}
@@ -300,6 +298,7 @@ class KernelBuilder:
                 self.out.extend(body)
                 position = self.flat_position(x, full, axes, root.attr("flat"))
                 self.out.extend(combine(op, acc, best_i, v, x.dtype, acc_dt, position))
+            self.out.extend(reduce_finish(op, acc, acc_dt))
             if chunked:
                 self.close_chunks(stack, chunked, acc, best_i, op)
                 stack.close()
@@ -352,12 +351,12 @@ class KernelBuilder:
     def finish_full_reduction(self, root, target, chunked, acc_dt, init, op) -> None:
         _, _, parts, parts_i, _, nc = chunked
         acc, best_i, c = self.fresh("acc"), self.fresh("ai"), self.fresh("c")
-        self.out.line(f"{acc} = {init}")
-        self.out.line(f"{best_i} = 0")
+        self.out.extend(reduce_start(op, acc, best_i, acc_dt))
         with self.out.block(f"for {c} in range({nc}):"):
             self.out.extend(
                 combine(op, acc, best_i, f"{parts}[{c}]", acc_dt, acc_dt, f"{parts_i}[{c}]")
             )
+        self.out.extend(reduce_finish(op, acc, acc_dt))
         result = best_i if op in (Op.ARGMAX, Op.ARGMIN) else acc
         out_idx = ("0",) * root.ndim
         self.assign(target, root, out_idx, scalar.cast(result, _result_dt(op, acc_dt), root.dtype))
@@ -448,14 +447,30 @@ class KernelBuilder:
             self.arrays[value] = targets[holder]
         with ExitStack() as stack:
             outer = self.loops(stack, list(rows.outer))
-            for part in rows.parts:
+            parts = list(rows.parts)
+            while parts:
+                part = parts.pop(0)
                 self.out.comment(f"{part.root.op.value} -> {format_type(part.root)}")
                 if part.kind is Kind.REDUCE:
                     self.emit_row_reduce(part, outer, targets.get(part.root))
                 elif part.kind is Kind.MATMUL:
                     self.matmul_row(part.root, outer, self.arrays[part.root])
+                elif parts and self.reduces_right_after(part, parts[0], len(outer)):
+                    reduction = parts.pop(0)
+                    self.out.comment(f"and {reduction.root.op.value} of it, in the same loop")
+                    self.emit_row_elementwise(part, outer, rows, reduction, targets)
                 else:
                     self.emit_row_elementwise(part, outer, rows)
+
+    def reduces_right_after(self, part: Group, after: Group, depth: int) -> bool:
+        """Is `after` a reduction of exactly `part`'s value over the same inner axes? Then both
+        run in one inner loop (softmax: store each exponential and add it to the row sum)."""
+        return (
+            after.kind is Kind.REDUCE
+            and after.root.inputs[0] is part.root
+            and self.env.shape(part.root.shape[depth:])
+            == self.env.shape(after.root.inputs[0].shape[depth:])
+        )
 
     def inner_loops(self, stack: ExitStack, extents: tuple[Dim, ...]) -> Index:
         """Serial loops over `extents`; an extent known to be 1 needs no loop (index 0)."""
@@ -469,8 +484,21 @@ class KernelBuilder:
             names.append(var)
         return tuple(names)
 
-    def emit_row_elementwise(self, part: Group, outer: Index, rows: RowGroup) -> None:
+    def emit_row_elementwise(
+        self,
+        part: Group,
+        outer: Index,
+        rows: RowGroup,
+        reduction: Group | None = None,
+        targets: dict | None = None,
+    ) -> None:
+        """One elementwise stage of a row loop; with `reduction`, also that reduction of the
+        stage's value, accumulated in the same inner loop."""
         root = part.root
+        if reduction is not None:
+            red, acc_dt = reduction.root, _accumulator_dtype(reduction.root)
+            acc, best_i = self.fresh("acc"), self.fresh("ai")
+            self.out.extend(reduce_start(red.op, acc, best_i, acc_dt))
         with ExitStack() as stack:
             idx = outer + self.inner_loops(stack, root.shape[len(outer) :])
             body: list[str] = []
@@ -482,22 +510,18 @@ class KernelBuilder:
                 self.scalars[root] = local
             else:
                 self.out.line(f"{self.arrays[root]}[{', '.join(idx)}] = {expr}")
+            if reduction is not None:
+                position = self.flat_position(root, idx, red.attr("axes"), False)
+                self.out.extend(combine(red.op, acc, best_i, expr, root.dtype, acc_dt, position))
+        if reduction is not None:
+            self.out.extend(reduce_finish(red.op, acc, acc_dt))
+            self.finish_row_reduction(reduction, outer, targets.get(red), acc, best_i, acc_dt)
 
-    def emit_row_reduce(self, part: Group, outer: Index, target: str | None) -> None:
+    def finish_row_reduction(
+        self, part: Group, outer: Index, target: str | None, acc: str, best_i: str, acc_dt
+    ) -> None:
+        """Store a row reduction's result: a register value, or its row of the target."""
         root, op = part.root, part.root.op
-        x = root.inputs[0]
-        acc_dt = _accumulator_dtype(root)
-        acc, best_i = self.fresh("acc"), self.fresh("ai")
-        self.out.line(f"{acc} = {scalar.literal(reduce_init(op, acc_dt), acc_dt)}")
-        if op in (Op.ARGMAX, Op.ARGMIN):
-            self.out.line(f"{best_i} = 0")
-        with ExitStack() as stack:
-            full = outer + self.inner_loops(stack, x.shape[len(outer) :])
-            body: list[str] = []
-            v = self.value(x, full, set(part.members), body, {})
-            self.out.extend(body)
-            position = self.flat_position(x, full, root.attr("axes"), False)
-            self.out.extend(combine(op, acc, best_i, v, x.dtype, acc_dt, position))
         result = best_i if op in (Op.ARGMAX, Op.ARGMIN) else acc
         expr = scalar.cast(result, _result_dt(op, acc_dt), root.dtype)
         if target is None:
@@ -507,6 +531,22 @@ class KernelBuilder:
         else:
             out_idx = outer + ("0",) * (root.ndim - len(outer))
             self.out.line(f"{target}[{', '.join(out_idx)}] = {expr}")
+
+    def emit_row_reduce(self, part: Group, outer: Index, target: str | None) -> None:
+        root, op = part.root, part.root.op
+        x = root.inputs[0]
+        acc_dt = _accumulator_dtype(root)
+        acc, best_i = self.fresh("acc"), self.fresh("ai")
+        self.out.extend(reduce_start(op, acc, best_i, acc_dt))
+        with ExitStack() as stack:
+            full = outer + self.inner_loops(stack, x.shape[len(outer) :])
+            body: list[str] = []
+            v = self.value(x, full, set(part.members), body, {})
+            self.out.extend(body)
+            position = self.flat_position(x, full, root.attr("axes"), False)
+            self.out.extend(combine(op, acc, best_i, v, x.dtype, acc_dt, position))
+        self.out.extend(reduce_finish(op, acc, acc_dt))
+        self.finish_row_reduction(part, outer, target, acc, best_i, acc_dt)
 
     def emit_update(self, root: Node, members: set[Node]) -> None:
         """`base` with `base[key] = value`: copy the base (unless the plan puts the result in the
@@ -666,6 +706,27 @@ def _result_dt(op: Op, acc_dt: np.dtype) -> np.dtype:
     return np.dtype(np.int64) if op in (Op.ARGMAX, Op.ARGMIN) else acc_dt
 
 
+def _tracks_nan(op: Op, acc_dt: np.dtype) -> bool:
+    return op in (Op.MAX, Op.MIN) and acc_dt.kind == "f"
+
+
+def reduce_start(op: Op, acc: str, best_i: str, acc_dt: np.dtype) -> list[str]:
+    """Statements that start an accumulation (see `combine` and `reduce_finish`)."""
+    lines = [f"{acc} = {scalar.literal(reduce_init(op, acc_dt), acc_dt)}"]
+    if op in (Op.ARGMAX, Op.ARGMIN):
+        lines.append(f"{best_i} = 0")
+    if _tracks_nan(op, acc_dt):
+        lines.append(f"{acc}_nan = False")
+    return lines
+
+
+def reduce_finish(op: Op, acc: str, acc_dt: np.dtype) -> list[str]:
+    """A float max/min that met a NaN is NaN."""
+    if not _tracks_nan(op, acc_dt):
+        return []
+    return [f"{acc} = {scalar.literal(float('nan'), acc_dt)} if {acc}_nan else {acc}"]
+
+
 def combine(
     op: Op, acc: str, best_i: str, v: str, v_dt: np.dtype, acc_dt: np.dtype, position: str
 ) -> list[str]:
@@ -680,9 +741,11 @@ def combine(
         return [f"{acc} = {acc} and {scalar.cast(v, v_dt, acc_dt)}"]
     better = ">" if op in (Op.MAX, Op.ARGMAX) else "<"
     nan = v_dt.kind == "f"
+    if op in (Op.MAX, Op.MIN) and nan:
+        fn = "_fmax" if op is Op.MAX else "_fmin"
+        return [f"{acc} = {fn}({acc}, {v})", f"{acc}_nan = {acc}_nan | ({v} != {v})"]
     if op in (Op.MAX, Op.MIN):
-        cond = f"{v} {better} {acc}" + (f" or {v} != {v}" if nan else "")
-        return [f"if {cond}:", f"    {acc} = {v}"]
+        return [f"if {v} {better} {acc}:", f"    {acc} = {v}"]
     cond = f"{v} {better} {acc}" + (f" or ({v} != {v} and {acc} == {acc})" if nan else "")
     return [f"if {cond}:", f"    {acc} = {v}", f"    {best_i} = {position}"]
 
