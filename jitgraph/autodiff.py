@@ -115,20 +115,6 @@ def _zeros(shape: tuple, dtype: np.dtype) -> Node:
     return build.full(shape, 0, dtype)
 
 
-def _key(items: tuple, keep_new: bool = True) -> tuple:
-    """A getitem key from normalized items (see build.index_key)."""
-    key: list[Any] = []
-    for item in items:
-        if item[0] == "new":
-            if keep_new:
-                key.append(None)
-        elif item[0] == "int":
-            key.append(item[1])
-        else:
-            key.append(slice(item[1], item[2], item[3]))
-    return tuple(key)
-
-
 def _swap_last(x: Node) -> Node:
     perm = tuple(range(x.ndim - 2)) + (x.ndim - 1, x.ndim - 2)
     return build.transpose(x, perm)
@@ -251,12 +237,14 @@ def _getitem_rule(node: Node, g: Node, i: int) -> Node:
     x, items = node.inputs[0], node.attr("items")
     drop = tuple(0 if item[0] == "new" else slice(None) for item in items if item[0] != "int")
     region = build.getitem(g, drop) if any(item[0] == "new" for item in items) else g
-    return build.setitem(_zeros(x.shape, g.dtype), _key(items, keep_new=False), region)
+    return build.setitem(
+        _zeros(x.shape, g.dtype), build.key_from_items(items, keep_new=False), region
+    )
 
 
 def _setitem_rule(node: Node, g: Node, i: int) -> Node:
     """base[key] = value: the base gets g outside the region, the value gets g inside it."""
-    key = _key(node.attr("items"))
+    key = build.key_from_items(node.attr("items"))
     if i == 0:
         return build.setitem(g, key, 0)
     return build.getitem(g, key)

@@ -15,20 +15,9 @@ import numpy as np
 from .codegen.entry import check_failed
 from .errors import CodegenError
 from .ir import dims as D
+from .ir.build import key_from_items
 from .ir.node import Graph, Node
 from .ir.ops import BINARY, REDUCTIONS, UNARY, Op
-
-
-def _getitem_key(items: tuple) -> tuple:
-    key: list[Any] = []
-    for item in items:
-        if item[0] == "new":
-            key.append(None)
-        elif item[0] == "int":
-            key.append(item[1])
-        else:
-            key.append(slice(item[1], item[2], item[3]))
-    return tuple(key)
 
 
 def _index_grid(node: Node, shapes: list) -> np.ndarray:
@@ -70,7 +59,7 @@ def _evaluate_node(node: Node, values: list[Any], shapes: list) -> Any:
     if op is Op.TRANSPOSE:
         return np.transpose(values[0], node.attr("perm"))
     if op is Op.GETITEM:
-        return np.asarray(values[0])[_getitem_key(node.attr("items"))]
+        return np.asarray(values[0])[key_from_items(node.attr("items"))]
     if op is Op.BROADCAST:
         return np.broadcast_to(values[0], tuple(D.evaluate(d, shapes) for d in node.attr("shape")))
     if op is Op.RESHAPE:
@@ -79,7 +68,7 @@ def _evaluate_node(node: Node, values: list[Any], shapes: list) -> Any:
         return np.concatenate(values, axis=node.attr("axis"))
     if op is Op.SETITEM:
         result = np.array(values[0], copy=True)
-        result[_getitem_key(node.attr("items"))] = values[1]
+        result[key_from_items(node.attr("items"))] = values[1]
         return result
     raise CodegenError(f"reference interpreter: no rule for {op.value}")
 

@@ -145,25 +145,28 @@ class KernelBuilder:
         if node.op is Op.BROADCAST:
             return broadcast_index(src.shape, idx)
         if node.op is Op.GETITEM:
-            result, pos, axis = [], 0, 0
-            for item in node.attr("items"):
-                if item[0] == "new":
-                    pos += 1
-                    continue
-                n = src.shape[axis]
-                if item[0] == "int":
-                    k = item[1]
-                    result.append(str(k) if k >= 0 else self.dim(D.add(n, k)))
-                else:
-                    _, start, stop, step = item
-                    first = D.sliced(n, start, stop, step)[1]
-                    i = idx[pos]
-                    term = i if step == 1 else f"{i} * {step}"
-                    result.append(term if first == 0 else f"({self.dim(first)} + {term})")
-                    pos += 1
-                axis += 1
-            return tuple(result)
+            return self.items_index(node.attr("items"), src.shape, idx)
         raise CodegenError(f"not a view: {node.op.value}")
+
+    def items_index(self, items: tuple, shape: tuple[Dim, ...], idx: Index) -> Index:
+        """The index into an array of `shape` that basic-indexing `items` map `idx` to."""
+        result, pos, axis = [], 0, 0
+        for item in items:
+            if item[0] == "new":
+                pos += 1
+                continue
+            n = shape[axis]
+            if item[0] == "int":
+                k = item[1]
+                result.append(str(k) if k >= 0 else self.dim(D.add(n, k)))
+            else:
+                _, start, stop, step = item
+                first = D.sliced(n, start, stop, step)[1]
+                term = idx[pos] if step == 1 else f"{idx[pos]} * {step}"
+                result.append(term if first == 0 else f"({self.dim(first)} + {term})")
+                pos += 1
+            axis += 1
+        return tuple(result)
 
     # -- storage -------------------------------------------------------------------------------
 
@@ -590,20 +593,7 @@ class KernelBuilder:
 
     def region_index(self, root: Node, region: Index) -> Index:
         """Where element `region` of an update's region lands in the updated array."""
-        base = root.inputs[0]
-        result, pos = [], 0
-        for axis, item in enumerate(root.attr("items")):
-            n = base.shape[axis]
-            if item[0] == "int":
-                k = item[1]
-                result.append(str(k) if k >= 0 else self.dim(D.add(n, k)))
-                continue
-            _, start, stop, step = item
-            first = D.sliced(n, start, stop, step)[1]
-            term = region[pos] if step == 1 else f"{region[pos]} * {step}"
-            result.append(term if first == 0 else f"({self.dim(first)} + {term})")
-            pos += 1
-        return tuple(result)
+        return self.items_index(root.attr("items"), root.inputs[0].shape, region)
 
     def emit_reshape(self, root: Node) -> None:
         src = root.inputs[0]

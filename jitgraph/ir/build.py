@@ -448,6 +448,20 @@ def _drop_leading_ones(value: Node, ndim: int) -> Node:
     return getitem(value, (0,) * extra)
 
 
+def key_from_items(items: tuple, keep_new: bool = True) -> tuple:
+    """A NumPy basic-indexing key from normalized items (the inverse of `index_key`)."""
+    key: list[Any] = []
+    for item in items:
+        if item[0] == "new":
+            if keep_new:
+                key.append(None)
+        elif item[0] == "int":
+            key.append(item[1])
+        else:
+            key.append(slice(item[1], item[2], item[3]))
+    return tuple(key)
+
+
 def index_key(x: Node, key: Any) -> tuple[tuple, tuple[Dim, ...], list[Check]]:
     """Normalize a basic-indexing key against x: (items, result shape, runtime checks). Items are
     ('slice', start, stop, step), ('int', k) or ('new',), covering every axis of x."""
