@@ -102,6 +102,15 @@ def _reads(group: Group, produced: set[Node]) -> tuple[list[Node], list[Node]]:
 def _joinable(rows: RowGroup, group: Group, env: ShapeEnv, declined: list[Decline]) -> int:
     """The outer depth if `group` can join `rows`, else 0."""
     depth = min(len(rows.outer), outer_limit(group))
+    if group.kind is Kind.REDUCE and outer_limit(group) == 0:
+        declined.append(
+            Decline(
+                group.root,
+                "reduction-axis",
+                "reduces leading axes: it cannot run inside a loop over rows",
+            )
+        )
+        return 0
     if depth == 0 or group.kind is Kind.MATMUL:
         return 0  # a product reads whole operands: it only starts a row loop
     if depth < len(rows.outer) and any(p.kind is Kind.MATMUL for p in rows.parts):
