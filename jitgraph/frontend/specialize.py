@@ -22,7 +22,7 @@ from .source import function_source
 from .translate import Translator, Unsupported, UserRaise
 from .values import ArrayObject
 
-Rebuild = Callable[[tuple, list], Any]   # (graph outputs, call values) -> return value
+Rebuild = Callable[[tuple, list], Any]  # (graph outputs, call values) -> return value
 
 
 @dataclass
@@ -30,11 +30,11 @@ class Specialization:
     """A compiled specialization: `call(values)` runs it on bound, converted argument values."""
 
     executable: runtime.Executable | None
-    runtime_params: tuple[int, ...]          # parameters passed to the executable, in order
-    scalar_params: tuple[int, ...]           # those of them that are Python scalars
+    runtime_params: tuple[int, ...]  # parameters passed to the executable, in order
+    scalar_params: tuple[int, ...]  # those of them that are Python scalars
     writebacks: tuple[tuple[int, int], ...]  # (parameter, output) copied back after the run
     rebuild: Rebuild
-    written: frozenset[int]                  # parameters whose arrays the function writes
+    written: frozenset[int]  # parameters whose arrays the function writes
 
     def call(self, values: list) -> Any:
         outputs: tuple = ()
@@ -49,18 +49,18 @@ class Specialization:
         return self.rebuild(outputs, values)
 
 
-def specialize(fn: types.FunctionType, names: list[str], values: list, kinds: list[str],
-               aliases: dict[int, int], backend: str) -> Specialization:
+def specialize(
+    fn: types.FunctionType,
+    names: list[str],
+    values: list,
+    kinds: list[str],
+    aliases: dict[int, int],
+    backend: str,
+) -> Specialization:
     """Translate `fn` for arguments `values` of `kinds` ('array', 'scalar', 'static');
     `aliases` maps a parameter to an earlier one holding the same array."""
-    began = time.perf_counter()
-    source = function_source(fn)
-    env, args, weak, objects = graph_arguments(names, values, kinds, aliases)
-    translator = Translator(weak)
-    try:
-        result = translator.run(source, env)
-    except UserRaise as error:
-        raise error.error from None
+    t = translate(fn, names, values, kinds, aliases)
+    source, translator, result, args, objects = t.source, t.translator, t.result, t.args, t.objects
     problems = list(translator.problems)
     outputs: list[Node] = []
     rebuild = None
@@ -71,23 +71,66 @@ def specialize(fn: types.FunctionType, names: list[str], values: list, kinds: li
             problems.append(Problem(source.location(source.tree), error.message, error.hint))
     if problems:
         raise_problems(source.name, problems, describe_arguments(names, values, kinds))
+    writebacks, written = append_writebacks(objects, args, outputs)
+    runtime_params = tuple(sorted(args))
+    scalars = tuple(k for k, p in enumerate(runtime_params) if kinds[p] == "scalar")
+    executable = None
+    if outputs:
+        graph = Graph(
+            tuple(outputs),
+            tuple(args[p] for p in runtime_params),
+            tuple(f"out{i}" for i in range(len(outputs))),
+            translator.locations,
+        )
+        parse = time.perf_counter() - t.began  # source -> graph, before passes and codegen
+        executable = runtime.build(graph, backend, label=fn.__name__)
+        record_parse_time(executable, parse)
+    return Specialization(
+        executable, runtime_params, scalars, tuple(writebacks), rebuild, frozenset(written)
+    )
+
+
+@dataclass
+class Translation:
+    """A function's body translated for one argument signature (before outputs are chosen)."""
+
+    source: Any
+    translator: Any
+    result: Any
+    args: dict
+    objects: dict
+    began: float
+
+
+def translate(
+    fn: types.FunctionType,
+    names: list[str],
+    values: list,
+    kinds: list[str],
+    aliases: dict[int, int],
+) -> Translation:
+    """Parse and translate `fn`'s body for these arguments; `began` starts the parse timing."""
+    began = time.perf_counter()
+    source = function_source(fn)
+    env, args, weak, objects = graph_arguments(names, values, kinds, aliases)
+    translator = Translator(weak)
+    try:
+        result = translator.run(source, env)
+    except UserRaise as error:
+        raise error.error from None
+    return Translation(source, translator, result, args, objects, began)
+
+
+def append_writebacks(objects: dict, args: dict, outputs: list) -> tuple[list, set]:
+    """Append the final value of every argument the function wrote to `outputs`; return the
+    (parameter, output index) pairs and the set of written parameters."""
     writebacks, written = [], set()
     for param, obj in objects.items():
         if obj.value is not args[param]:
             written.add(param)
             writebacks.append((param, len(outputs)))
             outputs.append(obj.value)
-    runtime_params = tuple(sorted(args))
-    scalars = tuple(k for k, p in enumerate(runtime_params) if kinds[p] == "scalar")
-    executable = None
-    if outputs:
-        graph = Graph(tuple(outputs), tuple(args[p] for p in runtime_params),
-                      tuple(f"out{i}" for i in range(len(outputs))), translator.locations)
-        parse = time.perf_counter() - began  # source -> graph, before passes and codegen
-        executable = runtime.build(graph, backend, label=fn.__name__)
-        record_parse_time(executable, parse)
-    return Specialization(executable, runtime_params, scalars, tuple(writebacks), rebuild,
-                          frozenset(written))
+    return writebacks, written
 
 
 def record_parse_time(executable: runtime.Executable, seconds: float) -> None:
@@ -98,9 +141,9 @@ def record_parse_time(executable: runtime.Executable, seconds: float) -> None:
     executable.timings.update({"parse": seconds, **recorded})
 
 
-def graph_arguments(names: list[str], values: list, kinds: list[str], aliases: dict[int, int]
-                    ) -> tuple[dict[str, Any], dict[int, Node], dict[Node, str],
-                               dict[int, ArrayObject]]:
+def graph_arguments(
+    names: list[str], values: list, kinds: list[str], aliases: dict[int, int]
+) -> tuple[dict[str, Any], dict[int, Node], dict[Node, str], dict[int, ArrayObject]]:
     """Graph arguments and the names they are bound to: arrays get an identity (aliased
     parameters share one), Python scalars are weak runtime scalars, static values stay Python.
     Returns (env: name -> value, args: parameter -> graph argument, weak: scalar argument ->
@@ -133,7 +176,7 @@ def _template(value: Any, outputs: list[Node]) -> Rebuild:
     if isinstance(value, ArrayObject):
         if value.base is None and value.origin is not None:
             param = value.origin
-            return lambda outs, vals: vals[param]   # the caller's own array, as NumPy returns it
+            return lambda outs, vals: vals[param]  # the caller's own array, as NumPy returns it
         return _output(value.read(), outputs, lambda a: a)
     if isinstance(value, Node):
         convert = (lambda a: a.item()) if value.weak else (lambda a: a[()])
@@ -146,8 +189,10 @@ def _template(value: Any, outputs: list[Node]) -> Rebuild:
         return lambda outs, vals: kind(part(outs, vals) for part in parts)
     if value is None or isinstance(value, (bool, int, float, str, np.generic, np.dtype)):
         return lambda outs, vals: value
-    raise Unsupported(f"returning {type(value).__name__} values is not supported",
-                      "return arrays, numbers or tuples of them")
+    raise Unsupported(
+        f"returning {type(value).__name__} values is not supported",
+        "return arrays, numbers or tuples of them",
+    )
 
 
 def _output(node: Node, outputs: list[Node], convert: Callable) -> Rebuild:
