@@ -23,6 +23,7 @@ from hypothesis import given, settings
 import jitgraph as jg
 from jitgraph import sym
 from jitgraph.errors import ArgumentError, SerializationError
+from jitgraph.ir.dtypes import SUPPORTED
 from jitgraph.serialize import kind_of
 from jitgraph.symbol import SYM_OPS, SymNode, sym_topological
 
@@ -246,24 +247,7 @@ def test_constant_arrays(value):
 @settings(max_examples=150, deadline=None)
 @given(
     hnp.arrays(
-        st.sampled_from(
-            [
-                np.dtype(t)
-                for t in (
-                    "bool",
-                    "int8",
-                    "int16",
-                    "int32",
-                    "int64",
-                    "uint8",
-                    "uint16",
-                    "uint32",
-                    "uint64",
-                    "float32",
-                    "float64",
-                )
-            ]
-        ),
+        st.sampled_from(list(SUPPORTED)),
         hnp.array_shapes(min_dims=0, max_dims=3, min_side=0, max_side=4),
     )
 )

@@ -10,7 +10,6 @@ frontend, so their gradients are the unrolled backward pass.
 
 from __future__ import annotations
 
-import time
 import types
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -18,17 +17,17 @@ from typing import Any
 
 import numpy as np
 
-from .. import autodiff, runtime
+from .. import autodiff
 from ..errors import ArgumentError, GraphTypeError
 from ..ir import build
-from ..ir.node import Graph, Node
+from ..ir.node import Node
 from .errors import raise_problems
 from .jit import JitFunction
 from .specialize import (
     Specialization,
     append_writebacks,
+    build_executable,
     describe_arguments,
-    record_parse_time,
     translate,
 )
 from .values import ArrayObject
@@ -131,15 +130,8 @@ def specialize_grad(
     outputs = ([loss] if with_value else []) + grads
     writebacks, written = append_writebacks(objects, args, outputs)
     runtime_params = tuple(sorted(args))
-    graph = Graph(
-        tuple(outputs),
-        tuple(args[p] for p in runtime_params),
-        tuple(f"out{i}" for i in range(len(outputs))),
-        translator.locations,
-    )
-    parse = time.perf_counter() - t.began  # source -> graph, the gradient graph included
-    executable = runtime.build(graph, backend, label=f"grad_{fn.__name__}")
-    record_parse_time(executable, parse)
+    # The parse timing includes building the gradient graph.
+    executable = build_executable(t, outputs, backend, f"grad_{fn.__name__}")
     scalars = tuple(k for k, p in enumerate(runtime_params) if kinds[p] == "scalar")
     rebuild = _rebuild(params, kinds, isinstance(argnums, tuple), with_value)
     return GradSpecialization(

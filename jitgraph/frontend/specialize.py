@@ -74,17 +74,7 @@ def specialize(
     writebacks, written = append_writebacks(objects, args, outputs)
     runtime_params = tuple(sorted(args))
     scalars = tuple(k for k, p in enumerate(runtime_params) if kinds[p] == "scalar")
-    executable = None
-    if outputs:
-        graph = Graph(
-            tuple(outputs),
-            tuple(args[p] for p in runtime_params),
-            tuple(f"out{i}" for i in range(len(outputs))),
-            translator.locations,
-        )
-        parse = time.perf_counter() - t.began  # source -> graph, before passes and codegen
-        executable = runtime.build(graph, backend, label=fn.__name__)
-        record_parse_time(executable, parse)
+    executable = build_executable(t, outputs, backend, fn.__name__) if outputs else None
     return Specialization(
         executable, runtime_params, scalars, tuple(writebacks), rebuild, frozenset(written)
     )
@@ -131,6 +121,24 @@ def append_writebacks(objects: dict, args: dict, outputs: list) -> tuple[list, s
             writebacks.append((param, len(outputs)))
             outputs.append(obj.value)
     return writebacks, written
+
+
+def build_executable(
+    t: Translation, outputs: list[Node], backend: str, label: str
+) -> runtime.Executable:
+    """Compile the graph of `outputs` over the translation's runtime arguments (in parameter
+    order), recording the source -> graph time as the executable's 'parse' timing."""
+    runtime_params = tuple(sorted(t.args))
+    graph = Graph(
+        tuple(outputs),
+        tuple(t.args[p] for p in runtime_params),
+        tuple(f"out{i}" for i in range(len(outputs))),
+        t.translator.locations,
+    )
+    parse = time.perf_counter() - t.began  # source -> graph, before passes and codegen
+    executable = runtime.build(graph, backend, label=label)
+    record_parse_time(executable, parse)
+    return executable
 
 
 def record_parse_time(executable: runtime.Executable, seconds: float) -> None:

@@ -20,6 +20,7 @@ from ..ir.node import Node
 from ..ir.ops import Kind, Op, kind
 from ..ir.shape_env import ShapeEnv
 from .partition import Group, Plan
+from .rows import RowGroup
 
 
 @dataclass
@@ -70,15 +71,14 @@ def value_bytes(node: Node, shapes: list[tuple[int, ...]]) -> int:
 
 
 def _stored_roots(group: Group, materialized: set[Node]) -> list[Node]:
-    stored = getattr(group, "stored", None)
-    return stored(materialized) if stored else [group.root]
+    return group.stored(materialized) if isinstance(group, RowGroup) else [group.root]
 
 
 def group_reads(group: Group, materialized: set[Node]) -> dict[Node, bool]:
     """Stored values a group reads, each mapped to whether every read is at the written index
     (so the group may write its result over that value in place)."""
     members = set(group.members)
-    if hasattr(group, "parts"):  # a row group: every value it produces is not a read
+    if isinstance(group, RowGroup):  # every value a row loop produces is not a read
         members |= set(group.roots)
     reads: dict[Node, bool] = {}
     for member in group.members:
@@ -90,7 +90,7 @@ def group_reads(group: Group, materialized: set[Node]) -> dict[Node, bool]:
                 base, direct = base.inputs[0], False
             if base not in materialized:
                 continue
-            if hasattr(group, "parts"):
+            if isinstance(group, RowGroup):
                 same_index = False  # in-place across a row loop's stages: not attempted
             elif group.kind is Kind.UPDATE:
                 # An update copies its base element by element, then writes a region; any other
@@ -163,7 +163,7 @@ def _output_homes(
         root = group.root
         if (
             root in outputs
-            and not hasattr(group, "parts")
+            and not isinstance(group, RowGroup)
             and reads[last_use[node]].get(node)
             and root.dtype == node.dtype
             and env.shape(root.shape) == env.shape(node.shape)
