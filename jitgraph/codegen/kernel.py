@@ -245,6 +245,10 @@ class KernelBuilder:
             self.emit_reshape(root)
         elif k is Kind.UPDATE:
             self.emit_update(root, members)
+        elif k is Kind.CONTROL:
+            from .control import emit_control  # loops and branches: nested plans
+
+            emit_control(self, root)
         else:
             raise CodegenError(f"no loop nest for {root.op.value}")
 

@@ -22,6 +22,7 @@ class Kind(enum.Enum):
     RESHAPE = "reshape"  # needs C-order element numbering: materializes its input
     CONCAT = "concat"
     UPDATE = "update"  # a copy of an array with one region replaced (a[key] = v)
+    CONTROL = "control"  # loops and branches: nested graphs run by generated control flow
 
 
 class Op(enum.Enum):
