@@ -46,3 +46,14 @@ class GraphIndexError(JitGraphError, IndexError):
 
 class ArgumentIndexError(JitGraphError, IndexError):
     """A call whose argument sizes make a constant index out of range."""
+
+
+class RuntimeIndexError(JitGraphError, IndexError):
+    """An index known only at run time (a loop counter, a scalar argument) out of range. Raised
+    from compiled code with (site, index, size); `site` is the user's expression and location."""
+
+    def __str__(self) -> str:
+        if len(self.args) != 3:
+            return super().__str__()
+        site, index, size = self.args
+        return f"index {index} is out of bounds for axis with size {size} ({site})"

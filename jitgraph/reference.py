@@ -13,9 +13,10 @@ from typing import Any
 import numpy as np
 
 from .codegen.entry import check_failed
-from .errors import CodegenError
+from .errors import CodegenError, RuntimeIndexError
 from .ir import dims as D
 from .ir.build import key_from_items
+from .ir.control import body_of
 from .ir.node import Graph, Node
 from .ir.ops import BINARY, REDUCTIONS, UNARY, Op
 
@@ -70,7 +71,62 @@ def _evaluate_node(node: Node, values: list[Any], shapes: list) -> Any:
         result = np.array(values[0], copy=True)
         result[key_from_items(node.attr("items"))] = values[1]
         return result
+    if op is Op.WRAP:
+        return _wrap(node, *values)
+    if op is Op.AT:
+        return np.asarray(values[0])[_at_key(node, values[1:])]
+    if op is Op.PUT:
+        result = np.array(values[0], copy=True)
+        result[_at_key(node, values[2:])] = values[1]
+        return result
+    if op in (Op.LOOP, Op.BRANCH):
+        return _control(node, values, shapes)
+    if op is Op.RESULT:
+        return values[0][node.attr("index")]
     raise CodegenError(f"reference interpreter: no rule for {op.value}")
+
+
+def _wrap(node: Node, i: Any, n: int) -> int:
+    j = int(i) + n if int(i) < 0 else int(i)
+    if not 0 <= j < n:
+        raise RuntimeIndexError(node.attr("site"), int(i), n)
+    return j
+
+
+def _at_key(node: Node, indices: list[Any]) -> tuple:
+    key: list[Any] = [slice(None)] * (len(node.inputs[0].shape))
+    for axis, i in zip(node.attr("axes"), indices, strict=True):
+        key[axis] = int(i)
+    return tuple(key)
+
+
+def _control(node: Node, values: list[Any], shapes: list) -> tuple:
+    """A loop or branch: its body graphs run on the carried values, iteration by iteration."""
+    body = body_of(node)
+    n_head = {"for": 3, "while": 0, "branch": 1}[body.kind]
+    head, rest = values[:n_head], values[n_head:]
+    carried, captures = list(rest[: body.n_carried]), rest[body.n_carried :]
+    if body.kind == "branch":
+        graph = body.graph if bool(head[0]) else body.orelse
+        return tuple(_run(graph, [*carried, *captures], shapes))
+    if body.kind == "while":
+        while bool(_run(body.cond, [*carried, *captures], shapes)[0]):
+            carried = _run(body.graph, [*carried, *captures], shapes)
+        return tuple(carried)
+    for i in range(*(int(v) for v in head)):
+        carried = _run(body.graph, [i, *carried, *captures], shapes)
+    return tuple(carried)
+
+
+def _run(graph: Graph, values: list[Any], shapes: list) -> list[Any]:
+    """The outputs of `graph` for its argument values; sizes come from the outermost call."""
+    env: dict[Node, Any] = dict(zip(graph.args, values, strict=True))
+    for node in graph.nodes():
+        if node not in env:
+            value = _evaluate_node(node, [env[i] for i in node.inputs], shapes)
+            # A weak value stays a Python scalar, so it keeps promoting weakly (NEP 50).
+            env[node] = np.asarray(value).item() if node.weak and node.ndim == 0 else value
+    return [env[node] for node in graph.outputs]
 
 
 def evaluate(graph: Graph, arrays: list[np.ndarray]) -> list[np.ndarray]:
@@ -79,17 +135,12 @@ def evaluate(graph: Graph, arrays: list[np.ndarray]) -> list[np.ndarray]:
     for check in graph.checks():
         if not _holds(check, shapes):
             raise check_failed(graph, check, shapes)
-    env: dict[Node, Any] = {arg: arrays[i] for i, arg in enumerate(graph.args)}
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
-        for node in graph.nodes():
-            if node not in env:
-                value = _evaluate_node(node, [env[i] for i in node.inputs], shapes)
-                # A weak value stays a Python scalar, so it keeps promoting weakly (NEP 50).
-                env[node] = np.asarray(value).item() if node.weak and node.ndim == 0 else value
+        values = _run(graph, list(arrays), shapes)
     results = []
-    for node in graph.outputs:
-        value = np.array(env[node], copy=True)
+    for node, value in zip(graph.outputs, values, strict=True):
+        value = np.array(value, copy=True)
         if value.dtype != node.dtype:
             raise CodegenError(
                 f"reference: {node.op.value} gave {value.dtype}, the IR inferred "

@@ -34,13 +34,15 @@ def _len(cx, obj):
 
 
 def _range(cx, *args):
-    bounds = [cx.loop_bound(a) for a in args]
-    if not bounds or len(bounds) > 3:
-        raise cx.problem("type", f"range expected 1 to 3 arguments, got {len(bounds)}")
-    result = range(*bounds)
-    if len(result) > MAX_RANGE:
-        raise cx.unsupported(f"range of {len(result)} elements is too long to unroll")
-    return result
+    """A Python range when every bound is known now (short ones are unrolled), else a range
+    the kernel loops over."""
+    if not args or len(args) > 3:
+        raise cx.problem("type", f"range expected 1 to 3 arguments, got {len(args)}")
+    if all(isinstance(a, (int, np.integer)) and not isinstance(a, bool) for a in args):
+        result = range(*(int(a) for a in args))
+        if len(result) <= MAX_RANGE:
+            return result
+    return cx.runtime_range(list(args))
 
 
 def _abs(cx, x):

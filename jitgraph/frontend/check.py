@@ -42,7 +42,6 @@ UNSUPPORTED: dict[type, tuple[str, str]] = {
     ast.JoinedStr: ("f-strings are not supported in compiled code",
                     "compiled functions compute arrays; format messages outside"),
     ast.Starred: ("star-unpacking (*x) is not supported", "index the elements explicitly"),
-    ast.While: ("while loops are not supported yet", _LOOP_HINT),
     ast.NamedExpr: ("assignment expressions (:=) are not supported", "assign on its own line"),
     ast.Import: ("import statements inside a compiled function are not supported",
                  "import at module level"),

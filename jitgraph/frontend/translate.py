@@ -27,6 +27,7 @@ from ..ir.ops import Op
 from . import builtins_api, numpy_api
 from .check import UNSUPPORTED, check_function
 from .errors import Problem, ProblemKind, Problems
+from .loops import Dynamic, LoopTranslation, RuntimeRange
 from .source import FunctionSource, function_source, problem_at
 from .values import (
     JIT_TYPES,
@@ -76,7 +77,8 @@ class Frame:
     returned: bool = False
     result: Any = None
     jump: str | None = None             # 'break' / 'continue' pending in an unrolled loop
-    runtime_depth: int = 0              # nesting of `if` decided at run time
+    runtime_depth: int = 0              # nesting of `if` decided at run time and runtime loops
+    runtime_what: list[str] = field(default_factory=list)  # their descriptions, innermost last
     cached_globals: dict[str, Any] = field(default_factory=dict)
 
 
@@ -97,7 +99,7 @@ _COMPARE: dict[type, tuple[Op, Callable]] = {
 _SAFE_STATIC = (bool, int, float, str, tuple, list, type(None), np.generic, np.dtype, range)
 
 
-class Translator:
+class Translator(LoopTranslation):
     """Translates one specialization. `weak_args`: runtime Python-scalar argument nodes, by name
     (a value derived only from them can be made static by re-specializing)."""
 
@@ -109,6 +111,7 @@ class Translator:
         self.inlining: list[Any] = []
         self.checked: set[Any] = set()
         self.unrolled = 0
+        self.current_site = "an index"  # the subscript being translated, for runtime errors
 
     # -- entry points ------------------------------------------------------------------------
 
@@ -187,6 +190,7 @@ class Translator:
             obj, key = self.eval(target.value), self.eval_key(target.slice)
             if obj is POISON or value is POISON or key is POISON:
                 return
+            self.current_site = self.site(target)
             current = self.subscript(obj, key)
             # An element (x[i, j]) is a NumPy scalar: `x[i] op= v` is `x[i] = x[i] op v`, cast
             # back as setitem casts (unsafe). A region is an array: the ufunc writes into it
@@ -198,8 +202,8 @@ class Translator:
 
     def stmt_Return(self, node: ast.Return) -> None:
         if self.frame.runtime_depth:
-            raise Unsupported("return inside an `if` decided at run time is not supported yet",
-                              "assign the result in both branches and return it after the if")
+            raise Unsupported(f"return inside {self.runtime_context()} is not supported yet",
+                              "assign the result to a variable and return it afterwards")
         self.frame.result = None if node.value is None else self.eval(node.value)
         self.frame.returned = True
 
@@ -213,9 +217,17 @@ class Translator:
         else:
             self.runtime_if(node, truth)
 
+    def runtime_context(self) -> str:
+        kinds = self.frame.runtime_what
+        return kinds[-1] if kinds else "an `if` decided at run time"
+
     def stmt_For(self, node: ast.For) -> None:
         iterable = self.eval(node.iter)
         if iterable is POISON:
+            return
+        runtime = self.runtime_bounds(iterable)
+        if runtime is not None:
+            self.runtime_loop(node, *runtime)
             return
         try:
             items = self.iterate(iterable)
@@ -224,8 +236,7 @@ class Translator:
             raise
         if len(items) > MAX_UNROLL or self.unrolled + len(items) > MAX_TOTAL_UNROLL:
             raise Unsupported(f"a loop of {len(items)} iterations is too long to unroll "
-                              f"(the limit is {MAX_UNROLL}); loops with runtime bounds are not "
-                              "supported yet", _LOOP_HINT, node=node.iter)
+                              f"(the limit is {MAX_UNROLL})", _LOOP_HINT, node=node.iter)
         self.unrolled += len(items)
         for item in items:
             self.assign(node.target, item)
@@ -233,6 +244,33 @@ class Translator:
             jump, self.frame.jump = self.frame.jump, None
             if jump == "break" or self.frame.returned:
                 break
+
+    def runtime_bounds(self, iterable: Any) -> tuple[RuntimeRange, Any] | None:
+        """(range, array iterated or None) for a loop the kernel runs; None to unroll."""
+        if isinstance(iterable, RuntimeRange):
+            return iterable, None
+        if isinstance(iterable, range) and len(iterable) > MAX_UNROLL:
+            return RuntimeRange(*(build.const(v, np.int64) for v in (
+                iterable.start, iterable.stop, iterable.step))), None
+        if isinstance(iterable, (ArrayObject, Node)):
+            node = self.node(iterable)
+            if node.ndim and not isinstance(node.shape[0], int):
+                stop = build.cast(build.size(node.shape[0]), np.int64)
+                start, step = build.const(0, np.int64), build.const(1, np.int64)
+                return RuntimeRange(start, stop, step), iterable
+        return None
+
+    def stmt_While(self, node: ast.While) -> None:
+        test = self.eval(node.test)
+        if test is POISON:
+            return
+        truth = self.truth(test)
+        if isinstance(truth, bool):
+            if not truth:
+                if node.orelse:
+                    self.exec_block(node.orelse)
+                return
+        self.runtime_loop(node, None)
 
     def stmt_Break(self, node: ast.Break) -> None:
         self._jump("break")
@@ -242,8 +280,9 @@ class Translator:
 
     def _jump(self, kind: str) -> None:
         if self.frame.runtime_depth:
-            raise Unsupported(f"{kind} inside an `if` decided at run time is not supported yet",
-                              "compute a mask and use np.where instead")
+            raise Unsupported(f"{kind} inside {self.runtime_context()} is not supported yet",
+                              "use a while loop whose condition says when to stop, or "
+                              "compute a mask and use np.where")
         self.frame.jump = kind
 
     def stmt_Assert(self, node: ast.Assert) -> None:
@@ -262,7 +301,7 @@ class Translator:
 
     def stmt_Raise(self, node: ast.Raise) -> None:
         if self.frame.runtime_depth:
-            raise Unsupported("raise inside an `if` decided at run time is not supported yet",
+            raise Unsupported(f"raise inside {self.runtime_context()} is not supported yet",
                               "validate the inputs before calling the compiled function")
         raise UserRaise(self.user_exception(node))
 
@@ -288,6 +327,7 @@ class Translator:
         elif isinstance(target, ast.Subscript):
             obj, key = self.eval(target.value), self.eval_key(target.slice)
             if POISON not in (obj, key, value):
+                self.current_site = self.site(target)
                 self.store_item(obj, key, value, target)
         # attribute and starred targets are reported by the pre-pass
 
@@ -318,8 +358,17 @@ class Translator:
         if value is POISON:
             return
         base = target.read()
-        static_key = self.index_key(base, key)
         value_node = self.node(value)
+        items = key if isinstance(key, tuple) else (key,)
+        if any(self.runtime_item(item) for item in items):
+            view = self.key_view(base, key)
+            region = view.read(base).shape
+            if in_place:
+                value_node = self.same_kind(self.fit_output(value_node, region), base.dtype)
+            value_node = _drop_leading_ones(value_node, len(region))
+            target.assign(view.write(base, value_node))
+            return
+        static_key = self.index_key(base, key)
         if in_place:
             region = build.getitem(base, static_key).shape
             value_node = self.same_kind(self.fit_output(value_node, region), base.dtype)
@@ -479,6 +528,9 @@ class Translator:
 
     def expr_Name(self, node: ast.Name) -> Any:
         value = self.lookup(node.id, node)
+        if isinstance(value, Unbound) and value.why == "loop":
+            raise Unsupported(f"{node.id!r} is assigned only inside a loop with a runtime trip "
+                              "count", "assign it before the loop")
         if isinstance(value, Unbound):
             raise Unsupported(f"{node.id!r} is assigned in only one branch of an `if` decided at "
                               "run time", "assign it in both branches (or before the if)")
@@ -501,6 +553,7 @@ class Translator:
         value, key = self.eval(node.value), self.eval_key(node.slice)
         if value is POISON or key is POISON:
             return POISON
+        self.current_site = self.site(node)
         return self.subscript(value, key)
 
     def eval_key(self, node: ast.expr) -> Any:
@@ -736,11 +789,27 @@ class Translator:
         if isinstance(value, (tuple, list, str, range)):
             return value[self.static(key, "index")]
         base = self.node(value)
-        static_key = self.index_key(base, key)
-        result = build.getitem(base, static_key)
+        view = self.key_view(base, key)
+        result = view.read(base)
         if not isinstance(value, ArrayObject) or result.ndim == 0:
             return wrap(result)
-        return ArrayObject(base=value, view=getitem_view(base, static_key))
+        return ArrayObject(base=value, view=view)
+
+    def key_view(self, base: Node, key: Any):
+        """The view `base[key]`: static keys as getitem, runtime integers through at/put."""
+        items = key if isinstance(key, tuple) else (key,)
+        dynamic = [self.runtime_item(item) for item in items]
+        if not any(dynamic):
+            return getitem_view(base, self.index_key(base, key))
+        axes = _key_axes(items, base.ndim)
+        resolved = tuple(
+            d if d is not None else self.key_item(item, base.shape[axis] if axis is not None
+                                                  else None)
+            for item, d, axis in zip(items, dynamic, axes, strict=True))
+        if sum(1 for a in axes if a is not None) > base.ndim:
+            raise Unsupported(f"too many indices for an array of {base.ndim} dimensions",
+                              kind="index")
+        return self.dynamic_view(base, resolved, self.current_site)
 
     def index_key(self, base: Node, key: Any) -> tuple:
         """A NumPy basic-indexing key with every entry known at compile time: sizes such as

@@ -51,9 +51,11 @@ POISON = _Poison()
 
 @dataclass(frozen=True)
 class Unbound:
-    """A name assigned in only one branch of an `if` decided at run time."""
+    """A name assigned in only one branch of an `if` decided at run time (`why` = 'if'), or
+    only inside a loop with a runtime trip count ('loop')."""
 
     name: str
+    why: str = "if"
 
 
 @dataclass

@@ -97,6 +97,14 @@ class Op(enum.Enum):
     RESHAPE = "reshape"
     CONCAT = "concatenate"
     SETITEM = "setitem"  # base with base[key] = value: functional form of slice assignment
+    # runtime indices (ir/control.py)
+    WRAP = "wrap_index"  # a runtime integer index made non-negative, checked against its axis
+    AT = "at"  # base indexed at some axes by runtime (wrapped) integer scalars
+    PUT = "put"  # base with base[i, j, ...] = value at runtime (wrapped) integer indices
+    # control flow (ir/control.py): nested graphs the kernel runs in a loop or a branch
+    LOOP = "loop"
+    BRANCH = "branch"
+    RESULT = "result"  # one value a loop or branch produces
 
     def __repr__(self) -> str:
         return self.value
@@ -204,6 +212,12 @@ OPS: dict[Op, OpInfo] = {
     Op.RESHAPE: OpInfo(Kind.RESHAPE, 1, np.reshape, "reshape"),
     Op.CONCAT: OpInfo(Kind.CONCAT, None, np.concatenate, "concat"),
     Op.SETITEM: OpInfo(Kind.UPDATE, 2, None, "setitem"),
+    Op.WRAP: OpInfo(Kind.ELEMWISE, 2),
+    Op.AT: OpInfo(Kind.VIEW, None),
+    Op.PUT: OpInfo(Kind.UPDATE, None),
+    Op.LOOP: OpInfo(Kind.CONTROL, None),
+    Op.BRANCH: OpInfo(Kind.CONTROL, None),
+    Op.RESULT: OpInfo(Kind.SOURCE, 1),
 }
 OPS.update({op: _elementwise(1, fn, _SYMBOL_NAMES.get(op, op.value)) for op, fn in UNARY.items()})
 OPS.update({op: _elementwise(2, fn, _SYMBOL_NAMES.get(op, op.value)) for op, fn in BINARY.items()})

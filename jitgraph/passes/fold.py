@@ -76,8 +76,8 @@ def _constant_like(node: Node, value: Any) -> Node | None:
 
 def fold_node(node: Node) -> Node | None:
     """The rule: `node` evaluated to a constant, or None if it is not foldable."""
-    if kind(node.op) is Kind.SOURCE or not node.inputs:
-        return None
+    if kind(node.op) in (Kind.SOURCE, Kind.CONTROL) or not node.inputs:
+        return None  # a loop over constants is run by the kernel, not by the compiler
     if not all(_known_value(i) for i in node.inputs):
         return None
     size = _static_size(node)

@@ -94,8 +94,11 @@ def group_reads(group: Group, materialized: set[Node]) -> dict[Node, bool]:
                 same_index = False  # in-place across a row loop's stages: not attempted
             elif group.kind is Kind.UPDATE:
                 # An update copies its base element by element, then writes a region; any other
-                # read of the base (a shifted right-hand side) must see the old values.
-                same_index = direct and member is group.root and position == 0
+                # read of the base (a shifted right-hand side) must see the old values. With a
+                # one-element region (`z[i] = z[i - 1] * a`) every read precedes the one write.
+                same_index = (direct and member is group.root and position == 0) or (
+                    group.root.inputs[1].ndim == 0
+                )
             else:
                 same_index = (
                     direct
@@ -107,24 +110,38 @@ def group_reads(group: Group, materialized: set[Node]) -> dict[Node, bool]:
     return reads
 
 
-def plan_buffers(plan: Plan, env: ShapeEnv | None = None, reuse: bool = True) -> MemoryPlan:
+def plan_buffers(
+    plan: Plan, env: ShapeEnv | None = None, reuse: bool = True, owned: tuple[Node, ...] = ()
+) -> MemoryPlan:
     """Assign storage slots to the stored intermediates of `plan` (see module docstring).
-    With reuse=False every stored value gets its own slot (for bisection and comparison)."""
+    With reuse=False every stored value gets its own slot (for bisection and comparison).
+
+    `owned`: arguments whose storage the graph may overwrite (a loop body's carried arrays).
+    One that dies where an output of its type is written at the index it is read lives in that
+    output's array (`in_output`): the loop then keeps one array per carried value and the
+    body updates it in place."""
     env = env or ShapeEnv(plan.graph.checks())
     outputs = set(plan.graph.outputs)
+    owned = tuple(n for n in owned if n.ndim > 0)
+    materialized = plan.materialized | set(owned)
     roots = [_stored_roots(g, plan.materialized) for g in plan.groups]
     stored = [
         r for rs in roots for r in rs if r not in outputs and r.ndim > 0 and r.op is not Op.RESHAPE
     ]
     position = {r: i for i, rs in enumerate(roots) for r in rs}
-    reads = [group_reads(g, plan.materialized) for g in plan.groups]
-    last_use = {n: position[n] for n in stored}
+    position.update({n: -1 for n in owned})
+    reads = [group_reads(g, materialized) for g in plan.groups]
+    last_use = {n: position[n] for n in [*owned, *stored]}
     for i, group_reads_ in enumerate(reads):
         for node in group_reads_:
             if node in last_use:
                 last_use[node] = max(last_use[node], i)
     memory = MemoryPlan()
-    homes = _output_homes(plan, stored, last_use, reads, env) if reuse else {}
+    read_owned = [n for n in owned if last_use[n] >= 0]
+    homes = _output_homes(plan, [*read_owned, *stored], last_use, reads, env) if reuse else {}
+    for node in read_owned:
+        if node in homes:
+            memory.buffers[node] = Buffer(node, None, -1, last_use[node], in_output=homes[node])
     free: list[int] = []
     for i in range(len(plan.groups)):
         defined = [r for r in roots[i] if r in last_use]
@@ -192,6 +209,7 @@ def _place(
         source = memory.buffers.get(node)
         if (
             source is not None
+            and source.slot is not None
             and same_index
             and source.last == first
             and node.dtype == root.dtype

@@ -21,7 +21,7 @@ from ..ir.node import Graph, Node
 from ..ir.ops import Kind, Op, kind
 from ..ir.shape_env import ShapeEnv
 
-ROOT_KINDS = {Kind.REDUCE, Kind.MATMUL, Kind.CONCAT, Kind.RESHAPE, Kind.UPDATE}
+ROOT_KINDS = {Kind.REDUCE, Kind.MATMUL, Kind.CONCAT, Kind.RESHAPE, Kind.UPDATE, Kind.CONTROL}
 
 
 @dataclass
@@ -134,6 +134,11 @@ def _fusion_target(
 ) -> Group | None:
     targets = []
     for user in node_users:
+        if user.op in (Op.AT, Op.PUT) and node in user.inputs[1 if user.op is Op.AT else 2 :]:
+            declined.append(
+                Decline(node, "runtime-index", "an index known at run time is computed first")
+            )
+            return None
         if user in group_of:
             targets.append(group_of[user])
         elif kind(user.op) is Kind.VIEW:
@@ -154,6 +159,9 @@ def _fusion_target(
             )
         return None
     (group,) = distinct.values()
+    if group.kind is Kind.CONTROL:
+        declined.append(Decline(node, "loop-input", "a loop or branch reads its inputs stored"))
+        return None
     if group.kind is Kind.MATMUL:
         declined.append(Decline(node, "matmul-operand", "matmul operands are read many times"))
         return None

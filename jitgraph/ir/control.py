@@ -1,0 +1,229 @@
+"""Runtime indices and control flow in the IR.
+
+Runtime indices. `x[i]` with `i` known only at run time is `at(x, wrap(i, n))`: `wrap` makes a
+negative index count from the end and checks the bounds (an IndexError naming the expression,
+as NumPy raises one); `at` is a view that removes the indexed axes. `x[i] = v` is
+`put(x, v, wrap(i, n))`, the functional form of the write (the memory planner turns it into an
+in-place store when `x` dies there).
+
+Loops and branches. A loop is one `LOOP` node holding its body as a nested `Graph` over
+placeholders: the loop index, the carried values (names and arrays the body changes) and the
+captures (values from outside the loop the body reads). The body's outputs are the carried
+values of the next iteration; `RESULT` nodes read the final ones. What the body reads from
+outside but does not change is computed once, before the loop: a subexpression that depends on
+no placeholder of this loop is a capture (loop-invariant code motion comes free with interning).
+A `while` loop also holds its condition as a graph over the same placeholders, evaluated before
+each iteration. A `BRANCH` holds two graphs over the same placeholders, one run when its
+condition holds and one otherwise.
+
+The body graphs are ordinary graphs: the optimizer, the partition and the memory planner run on
+them unchanged, and codegen emits them inside the generated loop or `if`.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import GraphTypeError
+from . import build, dtypes
+from .dims import Dim
+from .node import Check, Graph, Node, topological_order
+from .ops import Kind, Op, kind
+
+_SCOPES = itertools.count(1)
+
+# Sources a body keeps (they are free to read anywhere); everything else from outside is captured.
+_KEPT_SOURCES = (Op.CONST, Op.SIZE, Op.INDEX)
+
+
+@dataclass(frozen=True, eq=False)
+class Body:
+    """The nested graphs of a LOOP or BRANCH node (compared by identity).
+
+    `graph.args` are the placeholders: the loop index (for loops over a range), then one per
+    carried value, then one per capture. `graph.outputs` are the carried values after one
+    iteration (a branch: after the taken branch). `cond`: a while loop's condition; `orelse`: a
+    branch's other side, over the same placeholders."""
+
+    kind: str  # 'for' | 'while' | 'branch'
+    graph: Graph
+    n_carried: int
+    cond: Graph | None = None
+    orelse: Graph | None = None
+    label: str = ""
+
+    @property
+    def has_index(self) -> bool:
+        return self.kind == "for"
+
+    def graphs(self) -> list[Graph]:
+        return [g for g in (self.cond, self.graph, self.orelse) if g is not None]
+
+    def __repr__(self) -> str:
+        return f"<{self.kind} {self.label}>"
+
+
+def placeholder(scope: int, name: str, position: int, dtype: np.dtype, shape: tuple[Dim, ...],
+                weak: bool = False) -> Node:
+    """A value a body receives from its loop or branch: a VAR of the body graph."""
+    attrs = {"name": name, "index": position, "dtype": np.dtype(dtype), "shape": tuple(shape),
+             "weak": weak, "scope": scope}
+    return Node.make(Op.VAR, (), attrs, tuple(shape), dtype, weak=weak)
+
+
+# -- runtime indices -------------------------------------------------------------------------
+
+
+def wrap_index(i: Node, n: Dim, site: str) -> Node:
+    """`i` as an index into an axis of size `n`: negative counts from the end; out of range
+    raises IndexError at run time, naming `site` (the user's expression and location)."""
+    if i.dtype.kind not in "iu" or i.ndim:
+        raise GraphTypeError(f"{site}: only integer scalars are valid indices, got "
+                             f"{dtypes.short_name(i.dtype)}[{i.ndim}-d]")
+    if i.dtype != dtypes.INT64 or i.weak:
+        i = build.cast(i, dtypes.INT64)
+    return Node.make(Op.WRAP, (i, build.size(n) if not isinstance(n, int) else build.const(n)),
+                     {"site": site}, (), dtypes.INT64)
+
+
+def at(base: Node, indices: Sequence[Node], axes: Sequence[int]) -> Node:
+    """`base` indexed by wrapped runtime `indices` at `axes` (those axes are removed)."""
+    shape = tuple(d for axis, d in enumerate(base.shape) if axis not in axes)
+    return Node.make(Op.AT, (base, *indices), {"axes": tuple(axes)}, shape, base.dtype,
+                     weak=base.weak)
+
+
+def put(base: Node, value: Node, indices: Sequence[Node], axes: Sequence[int]) -> Node:
+    """`base` with `base[indices at axes] = value`; value broadcasts to the region and is cast to
+    base's dtype, as NumPy's setitem casts."""
+    region = tuple(d for axis, d in enumerate(base.shape) if axis not in axes)
+    value = build.cast(value, base.dtype) if value.dtype != base.dtype or value.weak else value
+    placed = build.broadcast_to(value, region)
+    return Node.make(Op.PUT, (base, placed, *indices), {"axes": tuple(axes)}, base.shape,
+                     base.dtype, checks=placed.checks)
+
+
+# -- loops and branches -------------------------------------------------------------------------
+
+
+class Scope:
+    """Builds one loop or branch: hands out placeholders, then closes the body over them."""
+
+    def __init__(self, kind_: str, label: str = ""):
+        self.kind = kind_
+        self.label = label
+        self.id = next(_SCOPES)
+        self.index: Node | None = None
+        self.carried: list[Node] = []
+
+    def index_placeholder(self) -> Node:
+        self.index = placeholder(self.id, "i", 0, dtypes.INT64, (), weak=True)
+        return self.index
+
+    def carry(self, name: str, dtype: np.dtype, shape: tuple[Dim, ...], weak: bool) -> Node:
+        node = placeholder(self.id, name, len(self.carried) + 1, dtype, shape, weak)
+        self.carried.append(node)
+        return node
+
+    def close(self, inits: Sequence[Node], nexts: Sequence[Node], *, bounds: Sequence[Node] = (),
+              cond: Node | None = None, orelse: Sequence[Node] | None = None,
+              branch_cond: Node | None = None) -> list[Node]:
+        """The LOOP/BRANCH node over `inits` (one per carried placeholder) and the RESULT nodes
+        of its carried values. `nexts`: each carried value after the body. `bounds`: a for
+        loop's start, stop, step. `cond`: a while loop's condition. `orelse`/`branch_cond`: a
+        branch's other side and its condition."""
+        for ph, init, new in zip(self.carried, inits, nexts, strict=True):
+            for value in (init, new):
+                if value.shape != ph.shape or value.dtype != ph.dtype:
+                    raise AssertionError(f"control: {ph.attr('name')} changes type in the body")
+        own = set(self.carried) | ({self.index} if self.index is not None else set())
+        roots = list(nexts) + ([cond] if cond is not None else []) + list(orelse or [])
+        captures = _captures(roots, own)
+        capture_phs = [
+            placeholder(self.id, f"c{k}", len(self.carried) + 1 + k, c.dtype, c.shape, c.weak)
+            for k, c in enumerate(captures)
+        ]
+        swap = dict(zip(captures, capture_phs, strict=True))
+        args = ((self.index,) if self.index is not None else ()) + tuple(self.carried) + tuple(
+            capture_phs)
+
+        def graph(outputs: Sequence[Node]) -> Graph:
+            return Graph(tuple(_substitute(outputs, swap)), args)
+
+        body = Body(
+            self.kind,
+            graph(nexts),
+            len(self.carried),
+            cond=graph([cond]) if cond is not None else None,
+            orelse=graph(orelse) if orelse is not None else None,
+            label=self.label,
+        )
+        checks: dict[Check, None] = {}
+        for g in body.graphs():
+            checks.update(dict.fromkeys(g.checks()))
+        head = list(bounds) + ([branch_cond] if branch_cond is not None else [])
+        op = Op.BRANCH if self.kind == "branch" else Op.LOOP
+        node = Node.make(op, (*head, *inits, *captures), {"body": body}, (), dtypes.BOOL,
+                         checks=tuple(checks))
+        return [
+            Node.make(Op.RESULT, (node,), {"index": k}, ph.shape, ph.dtype, weak=ph.weak)
+            for k, ph in enumerate(self.carried)
+        ]
+
+
+def body_of(node: Node) -> Body:
+    return node.attr("body")
+
+
+def split_inputs(node: Node) -> tuple[list[Node], list[Node], list[Node]]:
+    """(head, inits, captures) of a LOOP/BRANCH node: head is a for loop's (start, stop, step),
+    a branch's condition, nothing for a while loop."""
+    body = body_of(node)
+    n_head = {"for": 3, "while": 0, "branch": 1}[body.kind]
+    inputs = list(node.inputs)
+    head, rest = inputs[:n_head], inputs[n_head:]
+    return head, rest[: body.n_carried], rest[body.n_carried :]
+
+
+def _captures(roots: Sequence[Node], own: set[Node]) -> list[Node]:
+    """The largest subexpressions of `roots` that depend on no placeholder in `own`: computed
+    once outside. Views of them and free sources stay in the body (they cost nothing to read
+    through, and a view is not a stored array the body could receive)."""
+    depends: dict[Node, bool] = {}
+    for node in topological_order(roots):
+        depends[node] = node in own or any(depends[i] for i in node.inputs)
+    captures: dict[Node, None] = {}
+    seen: set[Node] = set()
+    stack = list(roots)
+    while stack:
+        node = stack.pop()
+        if node in seen:
+            continue
+        seen.add(node)
+        if depends[node] or kind(node.op) is Kind.VIEW:
+            stack.extend(node.inputs)
+        elif node.op not in _KEPT_SOURCES:
+            captures.setdefault(node)
+    return list(captures)
+
+
+def _substitute(outputs: Sequence[Node], swap: dict[Node, Node]) -> list[Node]:
+    """`outputs` rebuilt with each node in `swap` replaced (same types: nodes are re-made)."""
+    done = dict(swap)
+    stack = [(n, False) for n in outputs]
+    while stack:
+        node, ready = stack.pop()
+        if node in done:
+            continue
+        if not ready:
+            stack.append((node, True))
+            stack.extend((i, False) for i in node.inputs if i not in done)
+            continue
+        inputs = tuple(done[i] for i in node.inputs)
+        done[node] = node if inputs == node.inputs else Node.make(
+            node.op, inputs, dict(node.attrs), node.shape, node.dtype, node.weak, node.checks)
+    return [done[n] for n in outputs]
