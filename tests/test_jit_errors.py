@@ -212,7 +212,7 @@ def several_problems(x):
         t = x  # noqa: F841
     w = x
     for i in range(w.shape[0]):
-        w = np.concatenate([w, w])
+        w = np.concatenate([w, w[:1]])
     f = lambda v: v  # noqa: E731
     y = np.cumsum(w)
     z = x[x > 0]

@@ -206,7 +206,7 @@ class LoopTranslation:
                                       f"{_kind(value)} inside it")
                 after = value.read()
                 old = old or _carry_of(before.read())
-                if after.shape != old.shape:
+                if not _same_shape(after.shape, old.shape):
                     raise Unsupported(f"array {name!r} changes shape inside a loop with a "
                                       "runtime trip count", "keep its shape the same in every "
                                       "iteration (preallocate, then write into slices)")
@@ -316,6 +316,20 @@ class LoopTranslation:
                 if not isinstance(frame.env[name], Unbound) and name not in names:
                     frame.env[name] = Unbound(name, "loop")
         return None
+
+
+def _same_shape(a: tuple, b: tuple) -> bool:
+    """Shapes a carried array may have in successive iterations: equal, or of sizes known only
+    at run time (`v = A @ v` needs A.shape[0] == v.shape[0]: checked before the loop)."""
+    from .translate import _offset_from
+
+    def may_equal(x: Any, y: Any) -> bool:
+        if isinstance(x, int) and isinstance(y, int):
+            return x == y
+        offset = _offset_from(x, y) if not isinstance(y, int) else None
+        return offset is None or offset == 0
+
+    return len(a) == len(b) and all(may_equal(x, y) for x, y in zip(a, b, strict=True))
 
 
 def _carry_of(node: Node) -> Carry:

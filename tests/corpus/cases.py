@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from . import control, geometry, inplace, integers, losses, stats
+from . import control, geometry, inplace, integers, loops, losses, stats
 
 
 @dataclass
@@ -93,4 +93,18 @@ CASES = [
     Case(integers.histogram_bins, lambda r: (f64(r, 30), 5)),
     Case(integers.int_scalar_weak, lambda r: (ints(r, 4).astype(np.int8), 3)),
     Case(integers.float32_constants, lambda r: (f32(r, 5),)),
+    # loops the kernel runs
+    Case(loops.heat_time_loop, lambda r: (f64(r, 40), f64(r, 40), 7)),
+    Case(loops.tanh_diagonal, lambda r: (f64(r, 9, 9),)),
+    Case(loops.exponential_smoothing, lambda r: (f32(r, 30),)),
+    Case(loops.halve_until_small, lambda r: (10.0 * f64(r, 12),)),
+    Case(loops.gradient_steps, lambda r: (f64(r, 6), 0.1, 12)),
+    Case(loops.column_energy, lambda r: (f64(r, 7, 3),)),
+    Case(loops.running_max, lambda r: (f64(r, 11),)),
+    Case(loops.power_iteration, lambda r: (f64(r, 5, 5), f64(r, 5), 20)),
+    Case(loops.pairwise_spread, lambda r: (f64(r, 8),)),
+    Case(loops.collatz_steps, lambda r: (27,)),
+    Case(loops.long_decay, lambda r: (f32(r, 4),)),
+    Case(loops.pick_row, lambda r: (f64(r, 4, 5), -2)),
+    Case(loops.scatter_rows, lambda r: (f64(r, 6, 3), f64(r, 3, 3), 2)),
 ]
