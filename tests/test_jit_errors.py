@@ -91,7 +91,7 @@ def uses_star(x):
 
 
 def uses_growing_loop(x):
-    for i in range(x.shape[0]):
+    for _ in range(x.shape[0]):
         x = np.concatenate([x, x[:1]])
     return x
 
@@ -154,7 +154,7 @@ CASES = [
     (uses_star, "*rest", "star-unpacking (*x) is not supported", None),
     (
         uses_growing_loop,
-        "for i in range(x.shape[0]):",
+        "for _ in range(x.shape[0]):",
         "array 'x' changes shape inside a loop with a runtime trip count",
         None,
     ),
@@ -211,7 +211,7 @@ def several_problems(x):
     except ValueError:
         t = x  # noqa: F841
     w = x
-    for i in range(w.shape[0]):
+    for _ in range(w.shape[0]):
         w = np.concatenate([w, w[:1]])
     f = lambda v: v  # noqa: E731
     y = np.cumsum(w)
@@ -224,7 +224,7 @@ def test_all_problems_are_reported_at_once():
     assert "(5 problems)" in text
     for snippet, message in (
         ("try:", "try/except"),
-        ("for i in range(w.shape[0]):", "changes shape inside a loop"),
+        ("for _ in range(w.shape[0]):", "changes shape inside a loop"),
         ("lambda v: v", "lambda"),
         ("np.cumsum(w)", "np.cumsum"),
         ("x[x > 0]", "advanced indexing"),

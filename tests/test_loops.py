@@ -4,9 +4,9 @@ widening, negative and out-of-range indices), the errors, and the shape of the g
 
 import numpy as np
 import pytest
+from corpus import loops
 
 import jitgraph as jg
-from corpus import loops
 
 BACKENDS = ["python", pytest.param("numba", marks=pytest.mark.numba)]
 

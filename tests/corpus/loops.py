@@ -6,7 +6,7 @@ import numpy as np
 
 def heat_time_loop(A, B, T):
     """The issue's time-stepping stencil: two arrays updated in turn, T known at run time."""
-    for t in range(T):
+    for t in range(T):  # noqa: B007 - written as the issue writes it
         B[1:-1] = 0.33 * (A[:-2] + A[1:-1] + A[2:])
         A[1:-1] = 0.33 * (B[:-2] + B[1:-1] + B[2:])
     return A
