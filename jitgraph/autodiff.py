@@ -42,7 +42,7 @@ from typing import Any
 import numpy as np
 
 from .errors import GraphTypeError
-from .ir import build
+from .ir import build, control
 from .ir import dims as D
 from .ir.node import Graph, Node, topological_order
 from .ir.ops import Kind, Op, kind
@@ -250,6 +250,28 @@ def _setitem_rule(node: Node, g: Node, i: int) -> Node:
     return build.getitem(g, key)
 
 
+def _at_rule(node: Node, g: Node, i: int) -> Node | None:
+    """x[i] with i known at run time: g scattered into zeros at i."""
+    if i:
+        return None
+    x = node.inputs[0]
+    return control.put(_zeros(x.shape, g.dtype), g, node.inputs[1:], node.attr("axes"))
+
+
+def _put_rule(node: Node, g: Node, i: int) -> Node | None:
+    indices, axes = node.inputs[2:], node.attr("axes")
+    if i == 0:
+        return control.put(g, build.const(0, g.dtype), indices, axes)
+    return control.at(g, indices, axes) if i == 1 else None
+
+
+def _control_rule(node: Node, g: Node, i: int) -> Node:
+    raise GraphTypeError(
+        "gradients through loops with a runtime trip count and runtime branches are not "
+        "supported yet; loops with bounds known at compile time are unrolled and differentiate"
+    )
+
+
 def _reshape_rule(node: Node, g: Node, i: int) -> Node:
     return build.reshape(g, node.inputs[0].shape)
 
@@ -390,6 +412,12 @@ GRAD_RULES: dict[Op, Rule] = {
     Op.RESHAPE: _reshape_rule,  # reshape back
     Op.CONCAT: _concat_rule,  # each input's stretch of g
     Op.SETITEM: _setitem_rule,  # g outside the region / inside it
+    Op.WRAP: _zero,  # an integer index
+    Op.AT: _at_rule,  # scatter into zeros at the runtime index
+    Op.PUT: _put_rule,  # g outside the element / at it
+    Op.LOOP: _control_rule,
+    Op.BRANCH: _control_rule,
+    Op.RESULT: _control_rule,
 }
 
 

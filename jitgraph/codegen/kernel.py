@@ -71,6 +71,7 @@ class KernelBuilder:
         self.memory = plan_buffers(plan, self.env, reuse=is_enabled("buffer_reuse"))
         self.slot_names: dict[int, str] = {}
         self.out_names: dict[int, str] = {}
+        self.prefix = ""  # of slot names: a loop body's slots are parameters of the same kernel
 
     # -- names -------------------------------------------------------------------------------
 
@@ -146,6 +147,8 @@ class KernelBuilder:
             return broadcast_index(src.shape, idx)
         if node.op is Op.GETITEM:
             return self.items_index(node.attr("items"), src.shape, idx)
+        if node.op is Op.AT:
+            return self.at_index(node, idx)
         raise CodegenError(f"not a view: {node.op.value}")
 
     def items_index(self, items: tuple, shape: tuple[Dim, ...], idx: Index) -> Index:
@@ -183,7 +186,9 @@ class KernelBuilder:
             return self.output_name(buffer.in_output)
         slot = buffer.slot
         if slot not in self.slot_names:
-            self.slot_names[slot] = self.param("slot", self.memory.slots[slot], f"slot{slot}")
+            self.slot_names[slot] = self.param(
+                "slot", self.memory.slots[slot], f"{self.prefix}slot{slot}"
+            )
         name = self.fresh("buf")
         shape = "(" + "".join(f"{self.dim(d)}, " for d in node.shape) + ")"
         self.out.line(f"{name} = {self.slot_names[slot]}.reshape({shape})")
@@ -558,8 +563,10 @@ class KernelBuilder:
     def emit_update(self, root: Node, members: set[Node]) -> None:
         """`base` with `base[key] = value`: copy the base (unless the plan puts the result in the
         base's own storage), then write the region, computing the value inside that loop."""
-        base, placed = root.inputs
-        if all(item == ("slice", None, None, 1) for item in root.attr("items")):
+        base, placed = root.inputs[:2]
+        if root.op is Op.SETITEM and all(
+            item == ("slice", None, None, 1) for item in root.attr("items")
+        ):
             # The region is the whole array (`x[...] = v`, `x[:] = v`, any 0-d update): the
             # result is the value alone, written once (a 0-d result may live in a local).
             target = self.prepare_target(root)
@@ -597,7 +604,20 @@ class KernelBuilder:
 
     def region_index(self, root: Node, region: Index) -> Index:
         """Where element `region` of an update's region lands in the updated array."""
+        if root.op is Op.PUT:
+            return self.at_index(root, region)
         return self.items_index(root.attr("items"), root.inputs[0].shape, region)
+
+    def at_index(self, node: Node, idx: Index) -> Index:
+        """AT / PUT: the runtime indices (wrapped scalars, held in locals) at their axes, `idx`
+        on the other axes."""
+        first = 1 if node.op is Op.AT else 2
+        runtime = dict(zip(node.attr("axes"), node.inputs[first:], strict=True))
+        rest = iter(idx)
+        return tuple(
+            self.read(runtime[axis], ()) if axis in runtime else next(rest)
+            for axis in range(node.inputs[0].ndim)
+        )
 
     def emit_reshape(self, root: Node) -> None:
         src = root.inputs[0]
@@ -644,7 +664,10 @@ class KernelBuilder:
         self.out.line("return 0")
         body = self.out.lines[body_start:]
         header = CodeWriter()
-        header.line("@njit(parallel=True, error_model='numpy', fastmath=FASTMATH)")
+        # A kernel without parallel loops (scalar loops, tiny graphs) compiles serial: Numba
+        # would warn that parallel=True found nothing to parallelize.
+        parallel = any("prange(" in line for line in body)
+        header.line(f"@njit(parallel={parallel}, error_model='numpy', fastmath=FASTMATH)")
         header.line(f"def {self.name}({', '.join(p.name for p in self.params)}):")
         header.depth = 1
         for p in self.params:
