@@ -1,5 +1,6 @@
-"""Runtime: turn a graph into a callable (generated source compiled by Numba), cache it per
-argument signature, validate arguments, and run it.
+"""Runtime: turn a graph into a callable (generated source compiled by Numba, its machine code
+kept on disk for other processes by `jitgraph.cache`), cache it per argument signature,
+validate arguments, and run it.
 
 Backends: "numba" (the default: parallel compiled kernels), "python" (the same generated code
 run as plain Python: slow, but debuggable and free of compile time) and "reference" (the NumPy
@@ -20,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from . import reference
+from . import cache, reference
 from .codegen.entry import emit_entry
 from .codegen.kernel import Kernel, emit_kernel
 from .errors import ArgumentError
@@ -57,7 +58,7 @@ def _choose_threading_layer() -> None:
 
 
 _THREADING_CHOSEN = False
-_SERIAL_LOCK: threading.Lock | None = None
+_SERIAL_LOCK = threading.Lock()  # calls on the workqueue layer, one at a time
 
 
 def _numba_namespace() -> dict[str, Any]:
@@ -103,7 +104,13 @@ def _register_source(source: str, label: str) -> str:
 
 @dataclass
 class Executable:
-    """One specialization: the graph, its plan, the generated sources and the entry function."""
+    """One specialization: the graph, its plan, the generated sources and the entry function.
+
+    `run` is what a call runs: for the Numba backend, first a wrapper that times the first call
+    (mostly Numba's compilation) and then replaces itself with the entry function, so that
+    later calls pay for nothing else. `cache` says where the kernel's machine code came from:
+    "off" (no persistent cache), "pending" (not called yet), "hit" (loaded from disk) or
+    "miss" (compiled, and saved for other processes)."""
 
     graph: Graph
     plan: Plan | None
@@ -113,6 +120,7 @@ class Executable:
     backend: str
     input_graph: Graph | None = None
     timings: dict[str, float] = field(default_factory=dict)
+    cache: str = "off"
 
     @property
     def source(self) -> str:
@@ -138,17 +146,41 @@ def build(graph: Graph, backend: str = "numba", label: str = "graph") -> Executa
     plan = make_plan(graph)
     timings["passes"] = time.perf_counter() - start
     start = time.perf_counter()
-    kernel = emit_kernel(plan, name=f"kernel_{_identifier(label)}")
-    entry_source, env = emit_entry(plan.graph, kernel, name=f"entry_{_identifier(label)}")
+    name = _identifier(label)
+    kernel = emit_kernel(plan, name=f"kernel_{name}")
+    entry_source, env = emit_entry(plan.graph, kernel, name=f"entry_{name}")
     timings["codegen"] = time.perf_counter() - start
-    namespace = _numba_namespace() if backend == "numba" else _python_namespace()
-    exec(compile(kernel.source, _register_source(kernel.source, label), "exec"), namespace)
-    env["_kernel"] = namespace[kernel.name]
-    exec(compile(entry_source, _register_source(entry_source, label + "-entry"), "exec"), env)
-    entry = env[f"entry_{_identifier(label)}"]
+    cached = None
     if backend == "numba":
-        entry = _guard_threading(entry, timings)
-    return Executable(plan.graph, plan, kernel, entry_source, entry, backend, graph, timings)
+        namespace = _numba_namespace()
+        flags = {"fastmath": ", ".join(sorted(FASTMATH)), "math": MATH}
+        cached = cache.load_kernel(kernel.source, kernel.name, entry_source, label, name,
+                                   signature_text(plan.graph), flags, namespace)
+    else:
+        namespace = _python_namespace()
+    env["_kernel"] = cached.dispatcher if cached else _execute(kernel, namespace, label)
+    exec(compile(entry_source, _register_source(entry_source, label + "-entry"), "exec"), env)
+    entry = env[f"entry_{name}"]
+    exe = Executable(plan.graph, plan, kernel, entry_source, entry, backend, graph, timings)
+    if backend == "numba":
+        exe.run = _first_call(exe, entry, cached)
+        exe.cache = "off" if cached is None else "pending"
+    return exe
+
+
+def _execute(kernel: Kernel, namespace: dict[str, Any], label: str) -> Callable:
+    """The kernel defined in memory (the cache disabled, or the python backend)."""
+    exec(compile(kernel.source, _register_source(kernel.source, label), "exec"), namespace)
+    return namespace[kernel.name]
+
+
+def signature_text(graph: Graph) -> str:
+    """`a: float32[:, 1], n: int64[]`: the arguments a kernel is specialized on (dtype, rank and
+    size-1 axes), as cache explanations show them."""
+    return ", ".join(
+        f"{arg.attr('name')}: {arg.dtype}[{', '.join('1' if d == 1 else ':' for d in arg.shape)}]"
+        for arg in graph.args
+    )
 
 
 def _identifier(label: str) -> str:
@@ -156,34 +188,39 @@ def _identifier(label: str) -> str:
     return text if text and not text[0].isdigit() else "g" + text
 
 
-def _guard_threading(
-    entry: Callable[..., tuple], timings: dict[str, float]
+def _first_call(
+    exe: Executable, entry: Callable[..., tuple], cached: cache.Entry | None
 ) -> Callable[..., tuple]:
-    """Serialize calls if Numba ended up on the non-thread-safe workqueue layer. The first
-    call's time (mostly Numba's compilation) is recorded in `timings`."""
+    """The first call: run `entry` (Numba compiles or loads the kernel), record its time and
+    the cache outcome, then make `exe.run` the entry itself. Numba's 'workqueue' threading
+    layer aborts when two threads run parallel code at once, so on it calls are serialized.
+    Compiling or loading a parallel kernel starts the layer: if none has started, this kernel
+    is serial, and safe on any layer."""
 
     def first_call(*args):
-        global _SERIAL_LOCK
         start = time.perf_counter()
         result = entry(*args)
-        timings.setdefault("numba compile + first run", time.perf_counter() - start)
+        exe.timings.setdefault("numba compile + first run", time.perf_counter() - start)
+        if cached is not None and exe.cache == "pending":
+            exe.cache = cached.outcome()
         import numba
 
         try:
             layer = numba.threading_layer()
-        except ValueError:  # no parallel region has run yet: ask again on the next call
-            return result
-        if layer == "workqueue" and _SERIAL_LOCK is None:
-            _SERIAL_LOCK = threading.Lock()
+        except ValueError:  # not started: a serial kernel
+            layer = None
+        exe.run = _serialized(entry) if layer == "workqueue" else entry
         return result
 
-    def guarded(*args):
-        if _SERIAL_LOCK is None:
-            return first_call(*args)
+    return first_call
+
+
+def _serialized(entry: Callable[..., tuple]) -> Callable[..., tuple]:
+    def serialized(*args):
         with _SERIAL_LOCK:
             return entry(*args)
 
-    return guarded
+    return serialized
 
 
 def as_array(value: Any, name: str) -> np.ndarray:

@@ -27,3 +27,12 @@ def rng() -> np.random.Generator:
 
 
 __all__ = ["jg"]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _jitgraph_cache_dir(tmp_path_factory):
+    """The suite compiles into a fresh cache directory, never the user's (subprocesses such as
+    the CLI tests inherit the variable)."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("JITGRAPH_CACHE_DIR", str(tmp_path_factory.mktemp("jitgraph-cache")))
+        yield
