@@ -13,10 +13,10 @@ from typing import Any
 import numpy as np
 
 from .codegen.entry import check_failed
-from .errors import CodegenError, RuntimeIndexError
+from .errors import CodegenError
 from .ir import dims as D
 from .ir.build import key_from_items
-from .ir.control import body_of
+from .ir.control import body_of, checked_index, split_inputs
 from .ir.node import Graph, Node
 from .ir.ops import BINARY, REDUCTIONS, UNARY, Op
 
@@ -72,7 +72,7 @@ def _evaluate_node(node: Node, values: list[Any], shapes: list) -> Any:
         result[key_from_items(node.attr("items"))] = values[1]
         return result
     if op is Op.WRAP:
-        return _wrap(node, *values)
+        return checked_index(int(values[0]), int(values[1]), node.attr("site"))
     if op is Op.AT:
         return np.asarray(values[0])[_at_key(node, values[1:])]
     if op is Op.PUT:
@@ -86,13 +86,6 @@ def _evaluate_node(node: Node, values: list[Any], shapes: list) -> Any:
     raise CodegenError(f"reference interpreter: no rule for {op.value}")
 
 
-def _wrap(node: Node, i: Any, n: int) -> int:
-    j = int(i) + n if int(i) < 0 else int(i)
-    if not 0 <= j < n:
-        raise RuntimeIndexError(node.attr("site"), int(i), n)
-    return j
-
-
 def _at_key(node: Node, indices: list[Any]) -> tuple:
     key: list[Any] = [slice(None)] * (len(node.inputs[0].shape))
     for axis, i in zip(node.attr("axes"), indices, strict=True):
@@ -103,9 +96,9 @@ def _at_key(node: Node, indices: list[Any]) -> tuple:
 def _control(node: Node, values: list[Any], shapes: list) -> tuple:
     """A loop or branch: its body graphs run on the carried values, iteration by iteration."""
     body = body_of(node)
-    n_head = {"for": 3, "while": 0, "branch": 1}[body.kind]
-    head, rest = values[:n_head], values[n_head:]
-    carried, captures = list(rest[: body.n_carried]), rest[body.n_carried :]
+    n_head, n_inits = (len(part) for part in split_inputs(node)[:2])
+    head, carried = values[:n_head], values[n_head : n_head + n_inits]
+    captures = values[n_head + n_inits :]
     if body.kind == "branch":
         graph = body.graph if bool(head[0]) else body.orelse
         return tuple(_run(graph, [*carried, *captures], shapes))

@@ -109,3 +109,11 @@ def test_runtime_loops_match_the_reference_interpreter():
     want = loops.exponential_smoothing(x.copy())
     got = jg.jit(loops.exponential_smoothing, backend="reference")(x.copy())
     assert np.array_equal(want, got)
+
+
+def test_too_many_runtime_indices_is_a_located_error():
+    def too_many(x, i):
+        return x[i, i]
+
+    with pytest.raises(jg.FrontendError, match="too many indices for an array of 1 dimensions"):
+        jg.jit(too_many, backend="python")(np.zeros(3), 1)

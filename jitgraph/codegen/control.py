@@ -17,9 +17,8 @@ from __future__ import annotations
 
 from contextlib import ExitStack
 
-from ..ir.control import body_of, split_inputs
+from ..ir.control import body_of, result, split_inputs
 from ..ir.node import Check, Graph, Node
-from ..ir.ops import Op
 from ..ir.shape_env import ShapeEnv
 from ..passes import pipeline
 from ..passes.memory import plan_buffers
@@ -87,8 +86,7 @@ def emit_control(kb: KernelBuilder, node: Node) -> None:
     offset = 1 if body.has_index else 0
     carried_phs = graph.args[offset : offset + body.n_carried]
     capture_phs = graph.args[offset + body.n_carried :]
-    kb.out.comment(f"{body.kind} loop {body.label}".strip() if body.kind != "branch" else
-                   f"branch {body.label}".strip())
+    kb.out.comment(f"{body.kind} {body.label}")
     bindings: dict[Node, Binding] = {}
     for ph, cap in zip(capture_phs, captures, strict=True):
         bindings[ph] = readable(kb, cap)
@@ -126,8 +124,7 @@ def emit_control(kb: KernelBuilder, node: Node) -> None:
         sub.counter = kb.counter
         sub.emit_all(kb)
         store_next(kb, sub, sub.plan.graph, carried)
-    for k, (where, name) in enumerate(carried):
-        register(kb, node, k, where, name)
+    register(kb, node, carried)
 
 
 def _homes(sub: BodyBuilder, carried_phs: tuple[Node, ...]) -> dict[int, bool]:
@@ -201,12 +198,10 @@ def store_next(kb: KernelBuilder, sub: BodyBuilder, graph: Graph, storage: list[
         kb.out.line(f"{name} = {fresh}")
 
 
-def register(kb: KernelBuilder, node: Node, index: int, where: str, name: str) -> None:
-    """RESULT `index` of `node` reads `name` in the rest of the kernel."""
-    body = body_of(node)
-    ph = body.graph.args[(1 if body.has_index else 0) + index]
-    result = Node.make(Op.RESULT, (node,), {"index": index}, ph.shape, ph.dtype, ph.weak)
-    (kb.scalars if where == "scalar" else kb.arrays)[result] = name
+def register(kb: KernelBuilder, node: Node, storage: list[Binding]) -> None:
+    """The RESULT nodes of `node` read their storage in the rest of the kernel."""
+    for k, (where, name) in enumerate(storage):
+        (kb.scalars if where == "scalar" else kb.arrays)[result(node, k)] = name
 
 
 def emit_branch(kb: KernelBuilder, node: Node, cond: Node, inits: list[Node],
@@ -238,5 +233,4 @@ def emit_branch(kb: KernelBuilder, node: Node, cond: Node, inits: list[Node],
             sub.counter = kb.counter
             sub.emit_all(kb)
             store_next(kb, sub, sub.plan.graph, results)
-    for k, (where, name) in enumerate(results):
-        register(kb, node, k, where, name)
+    register(kb, node, results)

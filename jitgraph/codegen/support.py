@@ -14,7 +14,7 @@ from typing import Any
 
 from numba import njit
 
-from ..errors import RuntimeIndexError
+from ..ir.control import checked_index
 
 _NO_NAN = {"nnan", "nsz", "contract", "reassoc"}
 
@@ -29,22 +29,13 @@ def fmin(a, b):  # pragma: no cover - compiled
     return a if a < b else b
 
 
-def wrap_index(i, n, site):  # pragma: no cover - compiled
-    """A runtime index counted from the end when negative; out of range raises (NumPy's
-    IndexError, formatted by RuntimeIndexError from the site, index and size)."""
-    j = i + n if i < 0 else i
-    if j < 0 or j >= n:
-        raise RuntimeIndexError(site, i, n)
-    return j
-
-
 NAMESPACE: dict[str, Any] = {
     "_fmax": fmax,
     "_fmin": fmin,
-    "_wrap_index": njit(cache=True)(wrap_index),
+    "_wrap_index": njit(cache=True)(checked_index),
 }
 PYTHON_NAMESPACE: dict[str, Any] = {
     "_fmax": lambda a, b: a if a > b else b,
     "_fmin": lambda a, b: a if a < b else b,
-    "_wrap_index": wrap_index,
+    "_wrap_index": checked_index,
 }

@@ -31,9 +31,19 @@ from typing import Any
 import numpy as np
 
 from ..ir import build, control, dtypes
+from ..ir import dims as D
 from ..ir.node import Node
 from .errors import Problems
-from .values import POISON, ArrayObject, Unbound, Unsupported, View, to_node, weak_scalar
+from .values import (
+    POISON,
+    ArrayObject,
+    Unbound,
+    Unsupported,
+    View,
+    is_number,
+    to_node,
+    weak_scalar,
+)
 
 MAX_TYPE_PASSES = 4
 
@@ -77,10 +87,9 @@ def assigned_names(statements: list[ast.stmt]) -> list[str]:
 
 
 def _is_scalar_value(value: Any) -> bool:
-    from .values import is_number
-
-    return (isinstance(value, Node) and value.ndim == 0) or is_number(value) or (
-        isinstance(value, bool)) or type(value).__name__ == "DimExpr"
+    """A number the loop can carry: a runtime scalar, a Python or NumPy number, a size."""
+    return (isinstance(value, Node) and value.ndim == 0) or is_number(value) or isinstance(
+        value, D.DimExpr)
 
 
 class LoopTranslation:
@@ -144,8 +153,6 @@ class LoopTranslation:
         return RuntimeRange(bounds[0], bounds[1], bounds[2] if len(bounds) == 3 else one)
 
     def range_bound(self, value: Any) -> Node:
-        from ..ir import dims as D
-
         if isinstance(value, D.DimExpr):
             return build.cast(build.size(value), np.int64)
         if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
@@ -305,17 +312,12 @@ class LoopTranslation:
             frame.env[name] = ArrayObject(result) if carry.array else result
         for root, result in zip(roots, results[len(names):], strict=True):
             root.value = result
-        # Names the body binds that were unbound before: Python would keep the last
-        # iteration's value; here they are unbound after the loop (an error if read).
-        for name in assigned_names(node.body):
-            if name not in before_env:
+        # Names the body binds that were unbound before, and the loop variable: Python keeps
+        # the last iteration's value; here they are unbound after the loop (an error if read).
+        targets = assigned_names([ast.Expr(node.target)]) if bounds is not None else []
+        for name in assigned_names(node.body) + targets:
+            if name not in before_env or name in targets:
                 frame.env[name] = Unbound(name, "loop")
-        if bounds is not None:
-            for name in assigned_names([ast.Expr(node.target)]):
-                frame.env.setdefault(name, Unbound(name, "loop"))
-                if not isinstance(frame.env[name], Unbound) and name not in names:
-                    frame.env[name] = Unbound(name, "loop")
-        return None
 
 
 def _same_shape(a: tuple, b: tuple) -> bool:

@@ -27,7 +27,7 @@ from ..ir.ops import Op
 from . import builtins_api, numpy_api
 from .check import UNSUPPORTED, check_function
 from .errors import Problem, ProblemKind, Problems
-from .loops import Dynamic, LoopTranslation, RuntimeRange
+from .loops import LoopTranslation, RuntimeRange
 from .source import FunctionSource, function_source, problem_at
 from .values import (
     JIT_TYPES,
@@ -801,14 +801,14 @@ class Translator(LoopTranslation):
         dynamic = [self.runtime_item(item) for item in items]
         if not any(dynamic):
             return getitem_view(base, self.index_key(base, key))
+        if sum(1 for item in items if item is not None and item is not Ellipsis) > base.ndim:
+            raise Unsupported(f"too many indices for an array of {base.ndim} dimensions",
+                              kind="index")
         axes = _key_axes(items, base.ndim)
         resolved = tuple(
             d if d is not None else self.key_item(item, base.shape[axis] if axis is not None
                                                   else None)
             for item, d, axis in zip(items, dynamic, axes, strict=True))
-        if sum(1 for a in axes if a is not None) > base.ndim:
-            raise Unsupported(f"too many indices for an array of {base.ndim} dimensions",
-                              kind="index")
         return self.dynamic_view(base, resolved, self.current_site)
 
     def index_key(self, base: Node, key: Any) -> tuple:

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import GraphTypeError
+from ..errors import GraphTypeError, RuntimeIndexError
 from . import build, dtypes
 from .dims import Dim
 from .node import Check, Graph, Node, topological_order
@@ -78,6 +78,14 @@ def placeholder(scope: int, name: str, position: int, dtype: np.dtype, shape: tu
 # -- runtime indices -------------------------------------------------------------------------
 
 
+def checked_index(i: int, n: int, site: str) -> int:
+    """WRAP's meaning, run by the reference interpreter and compiled into kernels."""
+    j = i + n if i < 0 else i
+    if j < 0 or j >= n:
+        raise RuntimeIndexError(site, i, n)
+    return j
+
+
 def wrap_index(i: Node, n: Dim, site: str) -> Node:
     """`i` as an index into an axis of size `n`: negative counts from the end; out of range
     raises IndexError at run time, naming `site` (the user's expression and location)."""
@@ -86,8 +94,7 @@ def wrap_index(i: Node, n: Dim, site: str) -> Node:
                              f"{dtypes.short_name(i.dtype)}[{i.ndim}-d]")
     if i.dtype != dtypes.INT64 or i.weak:
         i = build.cast(i, dtypes.INT64)
-    return Node.make(Op.WRAP, (i, build.size(n) if not isinstance(n, int) else build.const(n)),
-                     {"site": site}, (), dtypes.INT64)
+    return Node.make(Op.WRAP, (i, build.size(n)), {"site": site}, (), dtypes.INT64)
 
 
 def at(base: Node, indices: Sequence[Node], axes: Sequence[int]) -> Node:
@@ -169,14 +176,18 @@ class Scope:
         op = Op.BRANCH if self.kind == "branch" else Op.LOOP
         node = Node.make(op, (*head, *inits, *captures), {"body": body}, (), dtypes.BOOL,
                          checks=tuple(checks))
-        return [
-            Node.make(Op.RESULT, (node,), {"index": k}, ph.shape, ph.dtype, weak=ph.weak)
-            for k, ph in enumerate(self.carried)
-        ]
+        return [result(node, k) for k in range(len(self.carried))]
 
 
 def body_of(node: Node) -> Body:
     return node.attr("body")
+
+
+def result(node: Node, index: int) -> Node:
+    """Carried value `index` of a LOOP/BRANCH node after it ran (typed as its placeholder)."""
+    body = body_of(node)
+    ph = body.graph.args[(1 if body.has_index else 0) + index]
+    return Node.make(Op.RESULT, (node,), {"index": index}, ph.shape, ph.dtype, weak=ph.weak)
 
 
 def split_inputs(node: Node) -> tuple[list[Node], list[Node], list[Node]]:
