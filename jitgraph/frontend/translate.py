@@ -801,9 +801,9 @@ class Translator(LoopTranslation):
         dynamic = [self.runtime_item(item) for item in items]
         if not any(dynamic):
             return getitem_view(base, self.index_key(base, key))
-        if sum(1 for item in items if item is not None and item is not Ellipsis) > base.ndim:
-            raise Unsupported(f"too many indices for an array of {base.ndim} dimensions",
-                              kind="index")
+        # The static key's own checks (too many indices, ...), a runtime index standing as 0.
+        build.index_key(base, tuple(0 if d else item for item, d in zip(items, dynamic,
+                                                                        strict=True)))
         axes = _key_axes(items, base.ndim)
         resolved = tuple(
             d if d is not None else self.key_item(item, base.shape[axis] if axis is not None
