@@ -12,7 +12,7 @@ from jitgraph.ir import build
 from jitgraph.ir.ops import Op
 from jitgraph.passes import pipeline
 from jitgraph.passes.rewrite import rewrite
-from jitgraph.testing import assert_matches_numpy, check, layout_copy
+from jitgraph.testing import assert_matches_numpy, check, generate_program, layout_copy
 from jitgraph.testing import strategies as jst
 from jitgraph.testing.compare import Tolerance, array_problem
 from jitgraph.testing.harness import Outcome, compare_outcomes
@@ -213,3 +213,51 @@ def test_jit_check_fixture(jit_check, request):
     jit_check(jitted_axpy, 3, np.arange(4.0), np.ones(4), backend="python")
     assert request.config.getoption("--jitgraph-fuzz") >= 0
     assert isinstance(request.config.getoption("--jitgraph-fuzz-seed"), str)
+
+
+def shifted_product(x, y):
+    return x[1:] * y
+
+
+def test_later_calls_reuse_the_compiled_function(monkeypatch):
+    """`also`: calls with other sizes run the kernel compiled for the first ones, so a kernel
+    that is right only for the sizes it was compiled for is caught (here: reads of a slice that
+    broadcasts at run time, planted unclamped)."""
+    first, other = (np.arange(5.0), np.ones(4)), (np.arange(2.0), np.ones(4))
+    assert check(shifted_product, *first, backend="python", also=[other]).ok
+    from jitgraph.codegen import kernel
+
+    def unclamped(self, shape, target, idx):
+        return tuple("0" if d == 1 else i for d, i in zip(shape, idx[len(idx) - len(shape) :]))
+
+    monkeypatch.setattr(kernel.KernelBuilder, "stretch_index", unclamped)
+    assert check(shifted_product, *first, backend="python").ok
+    report = check(shifted_product, *first, backend="python", also=[other])
+    assert report.kind == "crash"
+    assert "compiled (backend='python'), call 2 (other sizes) raised IndexError" in report.message()
+    # NumPy rejecting a later call (sizes that do not broadcast) needs jitgraph to reject it too.
+    monkeypatch.undo()
+    assert check(shifted_product, *first, backend="python", also=[(np.arange(3.0), np.ones(4))]).ok
+
+
+def test_programs_resize_their_arguments_within_one_specialization():
+    """A program's resized arguments: same dtypes, layouts (strides' signs) and size-1 axes,
+    larger sizes elsewhere; `calls` orders them as the program says."""
+    resized = 0
+    for i in range(60):
+        program = generate_program(f"resize:{i}")
+        calls = program.calls()
+        if not program.resized_recipes:
+            assert len(calls) == 1
+            continue
+        resized += 1
+        new, old = calls if program.resized_first else calls[::-1]
+        for a, b in zip(new, old, strict=True):
+            if not isinstance(a, np.ndarray):
+                assert a == b
+                continue
+            assert a.dtype == b.dtype and a.ndim == b.ndim
+            assert [s == 1 for s in a.shape] == [s == 1 for s in b.shape]
+            assert all(m >= n for m, n in zip(a.shape, b.shape, strict=True))
+        assert any(np.shape(a) != np.shape(b) for a, b in zip(new, old, strict=True))
+    assert resized > 30

@@ -37,7 +37,17 @@ def check_failed(graph: Graph, check: Check, shapes: list[tuple[int, ...]]) -> E
         f"{graph.args[i].attr('name')!r} has shape {shapes[i]}" for i in sorted(involved)
     )
     fa, fb = D.format_dim(check.a), D.format_dim(check.b)
-    if check.kind == "eq":
+    if check.kind == "eq" and _is_broadcast_check(check):
+        # bcast(d, b) == b: d must be b or 1 (see build._fits_check)
+        d = check.a.args[0]
+        fd, vd = D.format_dim(d), D.evaluate(d, shapes)
+        text = (
+            f"{check.what}: size {fd} = {vd} does not broadcast to {fb} = {b} "
+            "(it must be equal or 1)"
+        )
+    elif check.kind == "eq" and check.b == 1:
+        text = f"{check.what}: size {fa} = {a} must be 1"
+    elif check.kind == "eq":
         text = f"{check.what}: sizes {fa} = {a} and {fb} = {b} must be equal"
     elif check.kind == "divides":
         text = f"{check.what}: cannot reshape array of size {fa} = {a} (not a multiple of {b})"
@@ -47,6 +57,12 @@ def check_failed(graph: Graph, check: Check, shapes: list[tuple[int, ...]]) -> E
     else:
         text = f"{check.what} ({fa} = {a})"
     return ArgumentShapeError(f"{text} ({described})" if described else text)
+
+
+def _is_broadcast_check(check: Check) -> bool:
+    """`bcast(d, b) == b`: size d broadcasts to b (build._fits_check), worded as such."""
+    a = check.a
+    return isinstance(a, D.DimExpr) and a.op == "bcast" and a.args[1] == check.b
 
 
 def _condition(check: Check) -> str:
@@ -106,5 +122,5 @@ def emit_entry(graph: Graph, kernel: Kernel, name: str = "entry") -> tuple[str, 
             first = graph.outputs.index(node)
             outs.append(f"out{first}" if first not in seen else f"out{first}.copy()")
             seen.add(first)
-        w.line(f"return ({', '.join(outs)},)")
+        w.line(f"return ({', '.join(outs)},)" if outs else "return ()")
     return w.source(), env

@@ -201,8 +201,8 @@ class LoopTranslation:
         env_after, bound, roots_after, before_env = outcome
         new_names: dict[str, Carry] = {}
         for name, value in env_after.items():
-            if name not in before_env or value is POISON:
-                continue
+            if not _bound(name, before_env) or value is POISON:
+                continue  # bound by the body only: unbound after the loop
             before = before_env[name]
             if value is bound.get(name, before):
                 continue  # unchanged by the body
@@ -316,8 +316,13 @@ class LoopTranslation:
         # the last iteration's value; here they are unbound after the loop (an error if read).
         targets = assigned_names([ast.Expr(node.target)]) if bounds is not None else []
         for name in assigned_names(node.body) + targets:
-            if name not in before_env or name in targets:
+            if not _bound(name, before_env) or name in targets:
                 frame.env[name] = Unbound(name, "loop")
+
+
+def _bound(name: str, env: dict[str, Any]) -> bool:
+    """Does `name` hold a value in `env` (not unbound, e.g. by an earlier runtime loop)?"""
+    return name in env and not isinstance(env[name], Unbound)
 
 
 def _same_shape(a: tuple, b: tuple) -> bool:

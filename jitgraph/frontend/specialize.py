@@ -16,7 +16,7 @@ import numpy as np
 from .. import runtime
 from ..ir import build
 from ..ir import dims as D
-from ..ir.node import Graph, Node
+from ..ir.node import Check, Graph, Node, topological_order
 from .errors import Problem, raise_problems
 from .source import function_source
 from .translate import Translator, Unsupported, UserRaise
@@ -74,7 +74,9 @@ def specialize(
     writebacks, written = append_writebacks(objects, args, outputs)
     runtime_params = tuple(sorted(args))
     scalars = tuple(k for k, p in enumerate(runtime_params) if kinds[p] == "scalar")
-    executable = build_executable(t, outputs, backend, fn.__name__) if outputs else None
+    # Nothing to compute may still leave sizes to check (an unused `x + y`): an entry only.
+    needed = outputs or statement_checks(t)
+    executable = build_executable(t, outputs, backend, fn.__name__) if needed else None
     return Specialization(
         executable, runtime_params, scalars, tuple(writebacks), rebuild, frozenset(written)
     )
@@ -134,11 +136,21 @@ def build_executable(
         tuple(t.args[p] for p in runtime_params),
         tuple(f"out{i}" for i in range(len(outputs))),
         t.translator.locations,
+        statement_checks(t),
     )
     parse = time.perf_counter() - t.began  # source -> graph, before passes and codegen
     executable = runtime.build(graph, backend, label=label)
     record_parse_time(executable, parse)
     return executable
+
+
+def statement_checks(t: Translation) -> tuple[Check, ...]:
+    """The size checks of every expression the function evaluated, used or not: NumPy raises
+    for `t = x + y` with shapes that do not broadcast even when t is never read, so the compiled
+    function checks it too (the computation itself is dead code and not compiled)."""
+    evaluated = [*t.translator.locations, *t.translator.viewed]
+    nodes = topological_order(evaluated)  # with the broadcasts that carry the checks
+    return tuple(dict.fromkeys(c for node in nodes for c in node.checks))
 
 
 def record_parse_time(executable: runtime.Executable, seconds: float) -> None:

@@ -111,6 +111,7 @@ class Translator(LoopTranslation):
         self.inlining: list[Any] = []
         self.checked: set[Any] = set()
         self.unrolled = 0
+        self.viewed: list[Node] = []  # views evaluated (see locate)
         self.current_site = "an index"  # the subscript being translated, for runtime errors
 
     # -- entry points ------------------------------------------------------------------------
@@ -518,6 +519,11 @@ class Translator(LoopTranslation):
         return value
 
     def locate(self, value: Any, node: ast.AST) -> None:
+        if isinstance(value, ArrayObject) and value.base is not None:
+            try:  # a view's node carries its checks (a reshape's sizes): kept if unused
+                self.viewed.append(value.read())
+            except Unsupported:
+                pass
         if isinstance(value, ArrayObject) and value.base is None:
             value = value.value
         if isinstance(value, Node) and value not in self.locations:

@@ -103,27 +103,70 @@ def const_value(node: Node) -> Any:
 def broadcast_shapes(
     shapes: Sequence[tuple[Dim, ...]], what: str
 ) -> tuple[tuple[Dim, ...], list[Check]]:
-    """NumPy broadcasting over possibly symbolic shapes; equalities that cannot be decided now
-    become runtime checks. Symbolic argument sizes are never 1 (size-1 axes are specialized)."""
+    """NumPy broadcasting over possibly symbolic shapes; conditions that cannot be decided now
+    become runtime checks.
+
+    Argument sizes are never 1 (size-1 axes are specialized), so where one takes part the result
+    is that size and every other size must equal it or, if it may be 1 at run time (a slice
+    length, see `dims.can_be_one`), equal it or be 1. Where all sizes may be 1 the result is
+    their `dims.broadcast_size`, evaluated at run time."""
     ndim = max((len(s) for s in shapes), default=0)
     result: list[Dim] = []
     checks: list[Check] = []
     for pos in range(ndim):
         column = [s[len(s) - ndim + pos] for s in shapes if len(s) - ndim + pos >= 0]
-        sized = [d for d in column if d != 1]
+        sized = list(dict.fromkeys(d for d in column if d != 1))
         if not sized:
             result.append(1)
             continue
         known = [d for d in sized if isinstance(d, int)]
-        if len(set(known)) > 1:
+        if len(known) > 1:
             text = " and ".join("(" + D.format_shape(s) + ")" for s in shapes)
             raise GraphShapeError(f"{what}: shapes {text} cannot be broadcast together")
-        chosen = known[0] if known else sized[0]
-        for d in dict.fromkeys(sized):
-            if d != chosen:
-                checks.append(Check("eq", d, chosen, what))
+        never_one = [d for d in sized if not D.can_be_one(d)]
+        if known or never_one:
+            chosen = known[0] if known else never_one[0]
+        else:
+            chosen = sized[0]
+            for d in sized[1:]:
+                chosen = D.broadcast_size(chosen, d)
+            sized = sized[1:]  # chosen is sized[0] unless that is 1: its check always holds
+        checks += [_fits_check(d, chosen, what) for d in sized if d != chosen]
         result.append(chosen)
     return tuple(result), checks
+
+
+def _fits_check(d: Dim, target: Dim, what: str) -> Check:
+    """The runtime check that size `d` broadcasts to size `target` (d != target as expressions):
+    equality when d is never 1, else `bcast(d, target) == target` (d == target or d == 1), a
+    true equality of sizes, so the shape environment may rely on it like any other."""
+    if D.can_be_one(d) and target != 1:
+        return Check("eq", D.bcast(d, target), target, what)
+    return Check("eq", d, target, what)
+
+
+def stretched(x: Node, shape: tuple[Dim, ...]) -> Node:
+    """`x` as an operand broadcast to `shape` by an operation that broadcasts implicitly:
+    itself, unless an axis of x may be 1 at run time only (see `dims.can_be_one`). Codegen
+    broadcasts implicitly only the axes known to be 1; such an axis needs a broadcast view,
+    whose reads are clamped to the axis (kernel.py, `stretch_index`)."""
+    target = shape[len(shape) - x.ndim :] if x.ndim else ()
+    if any(d != 1 and d != t and D.can_be_one(d) for d, t in zip(x.shape, target)):
+        return broadcast_to(x, target)
+    return x
+
+
+def _broadcast_operands(
+    inputs: Sequence[Node], shapes: Sequence[tuple[Dim, ...]], what: str
+) -> tuple[list[Node], tuple[Dim, ...], list[Check]]:
+    """Broadcast `shapes` (the inputs' shapes, or the parts of them that broadcast): the inputs,
+    `stretched` where needed, the broadcast shape, and the checks the result must carry (those
+    a stretched input does not carry already)."""
+    shape, checks = broadcast_shapes(shapes, what)
+    # x.shape[len(s):]: matmul's matrix axes, which do not broadcast
+    result = [stretched(x, shape + x.shape[len(s) :]) for x, s in zip(inputs, shapes)]
+    carried = {(c.kind, c.a, c.b) for x in result if x.op is Op.BROADCAST for c in x.checks}
+    return result, shape, [c for c in checks if (c.kind, c.a, c.b) not in carried]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -146,10 +189,10 @@ def elementwise(op: Op, *operands: Operand) -> Node:
     what = _describe(op)
     dtype = dtypes.probe(fn, _probe_operands(inputs), what)
     dtype = dtypes.check(dtype, f"result of {what}")
-    shape, checks = broadcast_shapes([n.shape for n in inputs], what)
     weak = all(n.weak for n in inputs)
     if weak:
         dtype = dtypes.weak_default(np.zeros((), dtype).item())
+    inputs, shape, checks = _broadcast_operands(inputs, [n.shape for n in inputs], what)
     return Node.make(op, inputs, {}, shape, dtype, weak=weak, checks=tuple(checks))
 
 
@@ -165,8 +208,8 @@ def cast(x: Operand, dtype: Any) -> Node:
 def where(cond: Operand, x: Operand, y: Operand) -> Node:
     inputs = [as_node(v) for v in (cond, x, y)]
     dtype = dtypes.probe(np.where, _probe_operands(inputs), "where")
-    shape, checks = broadcast_shapes([n.shape for n in inputs], "where")
     weak = inputs[1].weak and inputs[2].weak
+    inputs, shape, checks = _broadcast_operands(inputs, [n.shape for n in inputs], "where")
     return Node.make(Op.WHERE, inputs, {}, shape, dtype, weak=weak, checks=tuple(checks))
 
 
@@ -342,9 +385,7 @@ def matmul(a: Operand, b: Operand) -> Node:
             )
     elif ka != kb:
         checks.append(Check("eq", ka, kb, f"{what}: contracted axes"))
-    batch_a = a.shape[:-2]
-    batch_b = b.shape[:-2]
-    batch, bchecks = broadcast_shapes([batch_a, batch_b], what)
+    (a, b), batch, bchecks = _broadcast_operands((a, b), (a.shape[:-2], b.shape[:-2]), what)
     shape = batch + (a.shape[-2:-1] if a.ndim >= 2 else ()) + (b.shape[-1:] if b.ndim >= 2 else ())
     return Node.make(Op.MATMUL, (a, b), {}, shape, dtype, checks=tuple(checks + bchecks))
 
@@ -416,9 +457,18 @@ def setitem(base: Operand, key: Any, value: Operand) -> Node:
     if any(item[0] == "new" for item in items):
         items = tuple(item for item in items if item[0] != "new")
         region = _region_shape(base, items)
+    if value.ndim and _selects_one_element(key, base.ndim):
+        # `x[i, j] = v` assigns one element, converting v as a scalar: NumPy requires a 0-d v,
+        # except for a bool x, where v's truth value counts (any array of one element).
+        if base.dtype != np.bool_:
+            raise GraphShapeError(
+                f"setting an array element with a sequence: the value has shape "
+                f"({D.format_shape(value.shape)}), one element needs a 0-d value"
+            )
+        value = getitem(_ones_at(value, range(value.ndim)), (0,) * value.ndim)
     value = cast(value, base.dtype) if value.dtype != base.dtype or value.weak else value
     if value.ndim > len(region):
-        value = _drop_leading_ones(value, len(region))
+        value = drop_leading_ones(value, len(region))
     placed = broadcast_to(value, region)
     return Node.make(
         Op.SETITEM,
@@ -430,6 +480,15 @@ def setitem(base: Operand, key: Any, value: Operand) -> Node:
     )
 
 
+def _selects_one_element(key: Any, ndim: int) -> bool:
+    """True if `key` indexes every axis with an integer (no slice, None or ...): `x[()]` of a
+    0-d x too, but not `x[...]`, which assigns a 0-d region by broadcasting."""
+    key = key if isinstance(key, tuple) else (key,)
+    return len(key) == ndim and all(
+        isinstance(k, numbers.Integral) and not isinstance(k, bool) for k in key
+    )
+
+
 def _region_shape(x: Node, items: tuple) -> tuple[Dim, ...]:
     shape = []
     for axis, item in enumerate(items):
@@ -438,14 +497,26 @@ def _region_shape(x: Node, items: tuple) -> tuple[Dim, ...]:
     return tuple(shape)
 
 
-def _drop_leading_ones(value: Node, ndim: int) -> Node:
+def drop_leading_ones(value: Node, ndim: int) -> Node:
+    """`value` without its leading axes beyond `ndim`, which NumPy's setitem requires to have
+    size 1 and ignores. A size that may be 1 at run time only (a slice length) is checked to be
+    1; one that never is (an argument size) is rejected now, as NumPy rejects it at every call."""
     extra = value.ndim - ndim
-    if any(d != 1 for d in value.shape[:extra]):
+    if extra <= 0:
+        return value
+    leading = value.shape[:extra]
+    if any(not D.can_be_one(d) for d in leading):
         raise GraphShapeError(
             f"could not broadcast input array from shape "
             f"({D.format_shape(value.shape)}) into a {ndim}-d region"
         )
-    return getitem(value, (0,) * extra)
+    return getitem(_ones_at(value, range(extra)), (0,) * extra)
+
+
+def _ones_at(x: Node, axes: Any) -> Node:
+    """`x` with `axes` known to have size 1: a broadcast view to size 1, whose check (the
+    equality `d == 1`) rejects other sizes at run time. Axes already of size 1 cost nothing."""
+    return broadcast_to(x, tuple(1 if i in axes else d for i, d in enumerate(x.shape)))
 
 
 def key_from_items(items: tuple, keep_new: bool = True) -> tuple:
@@ -599,7 +670,7 @@ def broadcast_to(x: Operand, shape: Any) -> Node:
                 f"broadcast_to: shape ({D.format_shape(x.shape)}) cannot be "
                 f"broadcast to ({D.format_shape(target)})"
             )
-        checks.append(Check("eq", src, dst, "broadcast_to"))
+        checks.append(_fits_check(src, dst, "broadcasting"))
     if target == x.shape:
         return x
     # Only a 0-d value can be weak: broadcasting a Python scalar makes an ordinary array.

@@ -4,6 +4,11 @@ A dimension is a Python int (known when the graph is built) or a `DimExpr`, a sm
 expression over argument sizes (`A.0` is the size of argument A's axis 0). The runtime evaluates
 every expression a kernel needs from the arguments' shapes before the kernel runs; the kernel only
 ever sees plain integers. Expressions fold to ints whenever their operands are known.
+
+Argument sizes are never 1 (the specialization key records which argument axes have size 1),
+but a *derived* size (a slice `x[1:]`, a reshape's -1, a concatenation) may be 1 at run time
+only. `can_be_one` tells them apart, and `bcast` expresses NumPy's broadcasting of such a size:
+see `broadcast_size`.
 """
 
 from __future__ import annotations
@@ -51,6 +56,7 @@ _EVAL: dict[str, Callable[..., int]] = {
     "min": min,
     "slicelen": slice_len,
     "slicestart": slice_start,
+    "bcast": lambda a, b: b if a == 1 else a,
 }
 _INFIX = {"add": "+", "sub": "-", "mul": "*", "floordiv": "//"}
 
@@ -58,6 +64,12 @@ _INFIX = {"add": "+", "sub": "-", "mul": "*", "floordiv": "//"}
 def _make(op: str, *args: object) -> Dim:
     if all(isinstance(a, int) or a is None for a in args):
         return _EVAL[op](*args)
+    if op == "bcast":  # identities for every value of the operands
+        a, b = args
+        if a == b or b == 1:
+            return a
+        if a == 1:
+            return b
     return DimExpr(op, tuple(args))
 
 
@@ -97,6 +109,61 @@ def maximum(a: Dim, b: Dim) -> Dim:
 
 def minimum(a: Dim, b: Dim) -> Dim:
     return a if a == b else _make("min", a, b)
+
+
+def bcast(a: Dim, b: Dim) -> Dim:
+    """`b if a == 1 else a`: the size `a` broadcast against `b`, as NumPy broadcasts them.
+
+    Simplified only by identities that hold for every size (both known, equal, or one of them
+    1): `bcast(d, c) == c` is how a graph states "d broadcasts to c" (d == c or d == 1) as a
+    runtime check, which must not be simplified away by assuming what it checks."""
+    return _make("bcast", a, b)
+
+
+def broadcast_size(a: Dim, b: Dim) -> Dim:
+    """The size NumPy gives to axes of sizes `a` and `b` broadcast together, assuming they do
+    (the graph checks it): the one that is not 1."""
+    if not can_be_one(a):
+        return a  # a != 1, so b is a or 1
+    if not can_be_one(b):
+        return b
+    return bcast(a, b)
+
+
+def can_be_one(d: Dim) -> bool:
+    """False when `d` is provably never 1 for any call of the specialization: a known size other
+    than 1, an argument size (size-1 argument axes are specialized as the constant 1), and sums,
+    products, maxima and minima of such non-negative sizes. True otherwise (a slice length, a
+    reshape's inferred size, ...): such a size may broadcast at run time."""
+    return not _never_one(d)
+
+
+def _never_one(d: Dim) -> bool:
+    if isinstance(d, int):
+        return d != 1
+    if d.op == "arg":
+        return True
+    if d.op not in ("mul", "add", "max", "min", "bcast"):
+        return False
+    if not all(_non_negative(a) for a in d.args):
+        return False
+    if d.op == "mul":  # a product of non-negative ints is 1 only if every factor is
+        return any(_never_one(a) for a in d.args)
+    # add: 0 + 0, 0 + k >= 2 or k + m >= 4; max, min, bcast: one of the operands
+    return all(_never_one(a) for a in d.args)
+
+
+def _non_negative(d: Dim) -> bool:
+    """True when `d` is provably >= 0 (sizes and their sums, products and clamps)."""
+    if isinstance(d, int):
+        return d >= 0
+    if d.op in ("arg", "slicelen"):
+        return True
+    if d.op == "max":
+        return any(_non_negative(a) for a in d.args)
+    if d.op in ("add", "mul", "min", "floordiv", "bcast"):
+        return all(_non_negative(a) for a in d.args)
+    return False
 
 
 def product(dims: tuple[Dim, ...]) -> Dim:
@@ -170,6 +237,8 @@ def render(d: Dim, name_of: Callable[[DimExpr], str]) -> str:
         return f"_floordiv({args[0]}, {args[1]})"
     if d.op in ("slicelen", "slicestart"):
         return f"_slice_{d.op[5:]}({', '.join(args)})"
+    if d.op == "bcast":
+        return f"_bcast({', '.join(args)})"
     return f"{d.op}({', '.join(args)})"
 
 
@@ -177,6 +246,7 @@ RENDER_HELPERS = {
     "_slice_len": slice_len,
     "_slice_start": slice_start,
     "_floordiv": _EVAL["floordiv"],
+    "_bcast": _EVAL["bcast"],
 }
 
 

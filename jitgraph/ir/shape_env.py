@@ -3,6 +3,10 @@
 Broadcasting `A * B` records the check `B.0 == A.0`; every later computation may treat the two
 as one size. Fusion compares iteration spaces and codegen names loop bounds through this
 environment, so `a*b + c*d` is one loop nest over one pair of bounds.
+
+A size that may be 1 at run time only (`x[1:]` against `y`) broadcasts: its check is
+`bcast(d, e) == e` (d is e or 1), which is recorded as that equality, never as `d == e`. Such a
+`d` is *stretched* to `e`: see `stretched`.
 """
 
 from __future__ import annotations
@@ -17,9 +21,13 @@ from .node import Check
 class ShapeEnv:
     def __init__(self, checks: Iterable[Check] = ()):
         self._parent: dict[Dim, Dim] = {}
+        self._stretch: dict[Dim, Dim] = {}
         for check in checks:
             if check.kind == "eq":
                 self.union(check.a, check.b)
+                a = check.a
+                if isinstance(a, D.DimExpr) and a.op == "bcast" and a.args[1] == check.b:
+                    self._stretch.setdefault(a.args[0], check.b)
 
     def _find(self, d: Dim) -> Dim:
         root = d
@@ -55,6 +63,15 @@ class ShapeEnv:
 
     def shape(self, shape: tuple[Dim, ...]) -> tuple[Dim, ...]:
         return tuple(self.canon(d) for d in shape)
+
+    def stretched(self, d: Dim) -> Dim:
+        """The size `d` broadcasts to where it is checked to be that size or 1 (else `d`).
+
+        Not an equality: for costs only. A value of size d read through such a broadcast
+        (clamped reads, kernel.py `stretch_index`) is evaluated once per element of the
+        broadcast when d is the larger size, and the same element repeatedly when d is 1, which
+        costs no more than the larger size would."""
+        return self.canon(self._stretch.get(d, self._stretch.get(self.canon(d), d)))
 
 
 def _weight(d: Dim) -> tuple:

@@ -134,6 +134,7 @@ def plan_buffers(
     last_use = {n: position[n] for n in [*owned, *stored]}
     for i, group_reads_ in enumerate(reads):
         for node in group_reads_:
+            node = _storage(node, materialized)
             if node in last_use:
                 last_use[node] = max(last_use[node], i)
     memory = MemoryPlan()
@@ -162,6 +163,14 @@ def plan_buffers(
             ):
                 free.append(buf.slot)
     return memory
+
+
+def _storage(node: Node, materialized: set[Node]) -> Node:
+    """The stored value whose buffer holds `node`: a reshape that is not an output is a view of
+    its input's buffer (codegen emit_reshape), so reading it reads that buffer."""
+    while node.op is Op.RESHAPE or (kind(node.op) is Kind.VIEW and node not in materialized):
+        node = node.inputs[0]
+    return node
 
 
 def _output_homes(

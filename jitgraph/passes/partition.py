@@ -173,7 +173,10 @@ def _fusion_target(
     if group.kind is Kind.UPDATE and node is group.root.inputs[0]:
         declined.append(Decline(node, "update-base", "the array an update writes into is stored"))
         return None
-    if env.canon(D.product(node.shape)) != env.canon(_iteration_size(group)):
+    # A size checked to broadcast to the group's (n - 2 against m - 2: equal, or 1) counts as
+    # that size: reading the value through the broadcast costs no more than the group's pass.
+    stretched = D.product(tuple(env.stretched(d) for d in node.shape))
+    if env.canon(stretched) != env.canon(_iteration_size(group)):
         declined.append(
             Decline(
                 node,

@@ -205,6 +205,15 @@ def _unwrap(fn: Callable, static_argnames: Iterable[str]) -> tuple[Callable, tup
     return getattr(fn, "__wrapped__", fn), static
 
 
+@dataclass
+class Call:
+    """One call of a check: its arguments, NumPy's outcome and the tolerance for it."""
+
+    args: tuple
+    expected: Outcome
+    tol: Tolerance
+
+
 def check(
     fn: Callable,
     *args: Any,
@@ -214,26 +223,41 @@ def check(
     static_argnames: Iterable[str] = (),
     scale: float = 0.0,
     bisect: bool = True,
+    also: Iterable[Iterable[Any]] = (),
 ) -> Report:
     """Compare `fn` run by NumPy with jitgraph's compiled function and reference interpreter.
 
-    Returns a Report (does not raise). See `assert_matches_numpy` for the arguments."""
+    `also`: more argument tuples, each called after `args` on the same jitted function: with
+    the same dtypes and size-1 axes but other sizes, they run the kernel compiled for `args`
+    (the sizes it was not compiled for are what its runtime checks and symbolic sizes handle).
+
+    Returns a Report (does not raise). See `assert_matches_numpy` for the other arguments."""
     if backend is None:
         backend = fn.backend if isinstance(fn, JitFunction) else "numba"
     python_fn, static = _unwrap(fn, static_argnames)
     names = _parameter_names(python_fn, len(args))
-    scale = max([scale] + [magnitude(a) for a in args if isinstance(a, np.ndarray)])
-    tol = Tolerance(rtol, atol, scale)
-    expected = run(NUMPY, python_fn, args)
+    calls = []
+    for call_args in [tuple(args), *(tuple(a) for a in also)]:
+        magnitudes = [magnitude(a) for a in call_args if isinstance(a, np.ndarray)]
+        tol = Tolerance(rtol, atol, max([scale, *magnitudes]))
+        calls.append(Call(call_args, run(NUMPY, python_fn, call_args), tol))
+    expected = calls[0].expected
     backends = [backend] if backend == REFERENCE else [backend, REFERENCE]
     kinds, problems, error = [], [], None
     for name in backends:
         label = "reference interpreter" if name == REFERENCE else f"compiled (backend={name!r})"
-        got = run(label, jit(python_fn, backend=name, static_argnames=static), args)
-        kind, found = compare_outcomes(expected, got, list(args), tol, names)
+        jitted = jit(python_fn, backend=name, static_argnames=static)
+        kind = "ok"
+        for number, call in enumerate(calls):
+            which = label if number == 0 else f"{label}, call {number + 1} (other sizes)"
+            got = run(which, jitted, call.args)
+            call_kind, found = compare_outcomes(
+                call.expected, got, list(call.args), call.tol, names
+            )
+            kind = _worst(kind, call_kind)
+            problems += found
+            error = error or got.error
         kinds.append(kind)
-        problems += found
-        error = error or got.error
     if all(k == "ok" for k in kinds):
         return Report("ok", expected=expected.result)
     report = Report(
@@ -242,15 +266,21 @@ def check(
     if bisect:
         report.bisection = bisect_passes(
             python_fn,
-            args,
+            calls[0].args,
             backend,
             static,
             expected,
-            tol,
+            calls[0].tol,
             names,
             reference_ok=len(kinds) > 1 and kinds[1] == "ok",
+            also=calls[1:],
         )
     return report
+
+
+def _worst(a: str, b: str) -> str:
+    order = ("ok", "mismatch", "crash")
+    return max(a, b, key=order.index)
 
 
 def _parameter_names(fn: Callable, count: int) -> list[str]:
@@ -270,20 +300,28 @@ def bisect_passes(
     tol: Tolerance,
     names: list[str],
     reference_ok: bool = False,
+    also: Iterable[Call] = (),
 ) -> str:
     """Recompile with each pass disabled in turn: the first one whose removal makes the
-    compiled result agree with NumPy, or a description of why none does."""
+    compiled result agree with NumPy, or a description of why none does. `also`: the calls
+    that follow the first one on the same compiled function (see `check`)."""
     if backend == REFERENCE:
         return (
             "the reference interpreter runs no passes: suspect the frontend, the IR or the "
             "interpreter"
         )
 
+    calls = [Call(tuple(args), expected, tol), *also]
+
     def agrees(*disabled: str) -> bool:
         with pipeline.disabled(*disabled):
             compiled = jit(python_fn, backend=backend, static_argnames=static)
-            got = run("compiled", compiled, args)
-        return compare_outcomes(expected, got, list(args), tol, names)[0] == "ok"
+            for call in calls:
+                got = run("compiled", compiled, call.args)
+                outcome = compare_outcomes(call.expected, got, list(call.args), call.tol, names)
+                if outcome[0] != "ok":
+                    return False
+        return True
 
     passes = pipeline.pass_names()
     for name in passes:
@@ -307,6 +345,7 @@ def assert_matches_numpy(
     backend: str | None = "numba",
     static_argnames: Iterable[str] = (),
     scale: float = 0.0,
+    also: Iterable[Iterable[Any]] = (),
 ) -> Any:
     """Assert that `fn` compiled by jitgraph behaves like `fn` run by NumPy; return NumPy's result.
 
@@ -322,6 +361,9 @@ def assert_matches_numpy(
     and 1e-12 for float64; `atol` defaults to `rtol * scale`, `scale` being the largest finite
     magnitude among the arguments, the expected output and the `scale` given.
 
+    `also`: more argument tuples, each passed to the same compiled function after `args` (other
+    sizes with the same dtypes and size-1 axes reuse its kernel) and compared the same way.
+
     On a difference raises AssertionError naming the output, the first differing index and
     both values, and the first optimization pass whose removal makes the difference disappear.
     """
@@ -333,6 +375,7 @@ def assert_matches_numpy(
         backend=backend,
         static_argnames=static_argnames,
         scale=scale,
+        also=also,
     )
     if not report.ok:
         name = getattr(fn, "__qualname__", "function")

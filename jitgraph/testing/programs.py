@@ -13,6 +13,11 @@ are discontinuous or amplify errors (comparisons, floor, //, %, sqrt, log, tan, 
 casts, argmax, divisors, where conditions) take exact operands only: `floor(exp(x))` would
 differ wherever exp's last ulp straddles an integer.
 
+Tolerances follow the least precise inexact value: a float32 value with a rounding error
+(`exp(x32)`, a float32 sum or product) keeps float32's relative error after promotion to float64,
+so a program that returns or writes one (`exp(x32) + x64`) is compared with float32's rtol
+(`Program.rtol`); other programs with the default of their output dtype.
+
 Documented divergences from NumPy are avoided: integer ** negative integer (NumPy raises),
 float -> int casts of NaN, inf or out-of-range values (undefined), integer reciprocal and
 one-element slices of axes too short to have the element.
@@ -99,10 +104,24 @@ class Program:
     arg_recipes: tuple[str, ...]
     magnitude: float = 0.0
     features: frozenset[str] = frozenset()
+    rtol: float | None = None  # None: the output dtype's default (see the module docstring)
+    # The arguments again with larger sizes (same dtypes, layouts and size-1 axes), for a second
+    # call of the same compiled function; `resized_first`: that call comes first (and compiles).
+    resized_recipes: tuple[str, ...] = ()
+    resized_first: bool = False
 
     def make_args(self) -> list:
         """Fresh arguments (strided and reversed views included)."""
         return [eval(recipe, {"np": np}) for recipe in self.arg_recipes]  # noqa: S307
+
+    def calls(self) -> list[list]:
+        """Argument lists for the calls of one compiled function, in call order: the
+        arguments, and the resized arguments before or after them (if any)."""
+        calls = [self.make_args()]
+        if self.resized_recipes:
+            resized = [eval(recipe, {"np": np}) for recipe in self.resized_recipes]  # noqa: S307
+            calls.insert(0 if self.resized_first else 1, resized)
+        return calls
 
     def function(self) -> types.FunctionType:
         """The function, loaded so that `inspect.getsource` (and so `jg.jit`) can read it."""
@@ -111,12 +130,17 @@ class Program:
     def script(self, backend: str = "python") -> str:
         """A standalone reproduction: the source, the arguments and the harness call."""
         args = ",\n    ".join(self.arg_recipes)
+        resized, first, also = "", "ARGS", ""
+        if self.resized_recipes:
+            resized = "RESIZED = [\n    " + ",\n    ".join(self.resized_recipes) + ",\n]\n"
+            first, then = ("RESIZED", "[ARGS]") if self.resized_first else ("ARGS", "[RESIZED]")
+            also = f", also={then}"
         return (
-            f"{self.source}\n\nARGS = [\n    {args},\n]\n\n"
+            f"{self.source}\n\nARGS = [\n    {args},\n]\n{resized}\n"
             "if __name__ == '__main__':\n"
             "    from jitgraph.testing import assert_matches_numpy\n"
-            f"    assert_matches_numpy({self.name}, *ARGS, backend={backend!r}, "
-            f"scale={self.magnitude!r})\n"
+            f"    assert_matches_numpy({self.name}, *{first}, backend={backend!r}, "
+            f"scale={self.magnitude!r}{f', rtol={self.rtol!r}' if self.rtol else ''}{also})\n"
         )
 
 
@@ -131,11 +155,40 @@ def load_function(source: str, name: str) -> types.FunctionType:
 
 @dataclass
 class Expr:
-    """A candidate expression: its text, NumPy's value for it, and whether it is exact."""
+    """A candidate expression: its text, NumPy's value for it, whether it is exact, and its
+    taints, properties inherited from its operands:
+    - "coarse": it depends on an inexact float32 value (its error is float32's);
+    - "loose-zero": the sign of its zeros is unspecified (IEEE 754 leaves the sign of
+      maximum(-0.0, 0.0) open; NumPy's SIMD loops and jitgraph may differ), so it must not
+      reach an operation that turns a zero's sign into a value (1 / x, arctan2);
+    - "0d-view": it may be a view of a 0-d array (`x[None]`), which jitgraph reads as a value,
+      so it is neither written into nor read after a write (see _State.layout_dependent)."""
 
     text: str
     value: Any
     exact: bool
+    taints: frozenset[str] = frozenset()
+
+    @property
+    def coarse(self) -> bool:
+        return "coarse" in self.taints
+
+    @property
+    def loose_zero(self) -> bool:
+        return "loose-zero" in self.taints
+
+
+FLOAT32_RTOL = 1e-5  # compare.DEFAULT_RTOL for float32
+
+
+def _taints(value: Any, exact: bool, inherited: frozenset[str] = frozenset()) -> frozenset[str]:
+    """`inherited` taints that still apply to `value`, plus "coarse" for an inexact float32."""
+    taints = set(inherited)
+    if np.result_type(value).kind != "f":
+        taints.discard("loose-zero")  # integers and bools have one zero
+    if not exact and np.result_type(value) == np.float32:
+        taints.add("coarse")
+    return frozenset(taints)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -152,16 +205,17 @@ def _literal(value: Any) -> str:
     return repr(value)
 
 
-def _elements(rng: random.Random, dtype: str, count: int, specials: bool) -> list:
+def _elements(
+    rng: random.Random, dtype: str, count: int, specials: bool, extremes: bool = True
+) -> list:
     if dtype == "bool":
         return [rng.random() < 0.5 for _ in range(count)]
     if dtype.startswith("int"):
         info = np.iinfo(dtype)
-        extremes = (int(info.min), int(info.max))
-        return [
-            rng.choice(extremes) if rng.random() < 0.02 else rng.randint(-9, 9)
-            for _ in range(count)
-        ]
+        limits = (int(info.min), int(info.max))
+        rate = 0.02 if extremes else 0.0
+        return [rng.choice(limits) if rng.random() < rate else rng.randint(-9, 9)
+                for _ in range(count)]
     pool = FLOAT_SPECIALS if specials else FLOAT_SPECIALS[3:]
     return [
         rng.choice(pool) if rng.random() < 0.3 else round(rng.uniform(-10, 10), 2)
@@ -170,10 +224,16 @@ def _elements(rng: random.Random, dtype: str, count: int, specials: bool) -> lis
 
 
 def array_recipe(
-    rng: random.Random, dtype: str, shape: tuple[int, ...], layout: str, specials: bool = True
+    rng: random.Random,
+    dtype: str,
+    shape: tuple[int, ...],
+    layout: str,
+    specials: bool = True,
+    extremes: bool = True,
 ) -> str:
     """Source building an array of `shape`: contiguous, 'strided' (every other element of a
-    larger array), 'reversed' (a negative stride) or 'transposed' (Fortran order)."""
+    larger array), 'reversed' (a negative stride) or 'transposed' (Fortran order). `specials`:
+    NaN and infinities among float values; `extremes`: integer limits among integers."""
     base = list(shape)
     axis = rng.randrange(len(shape)) if shape else 0
     key = ""
@@ -185,23 +245,30 @@ def array_recipe(
     elif layout == "transposed" and len(shape) >= 2:
         base = base[::-1]
         key = ".T"
-    values = _elements(rng, dtype, math.prod(base), specials)
+    values = _elements(rng, dtype, math.prod(base), specials, extremes)
     data = "[" + ", ".join(_literal(v) for v in values) + "]"
     if not shape:
         return f"np.array({_literal(values[0])}, dtype=np.{dtype})"
     return f"np.array({data}, dtype=np.{dtype}).reshape{tuple(base)}{key}"
 
 
-def _shapes(rng: random.Random, count: int) -> list[tuple[int, ...]]:
+def _shapes(rng: random.Random, count: int) -> tuple[list[tuple[int, ...]], list[int]]:
     """`count` shapes that broadcast together: variants of one base shape (leading axes
-    dropped, some axes set to 1)."""
+    dropped, some axes set to 1), and the base shape."""
     rank = rng.choices((0, 1, 2, 3), weights=(1, 3, 4, 2))[0]
     base = [rng.choices((0, 1, 2, 3, 4, 5), weights=(1, 3, 4, 4, 3, 2))[0] for _ in range(rank)]
     shapes = []
     for _ in range(count):
         drop = rng.randint(0, rank) if rng.random() < 0.25 else 0
         shapes.append(tuple(1 if rng.random() < 0.15 else d for d in base[drop:]))
-    return shapes
+    return shapes, base
+
+
+def _resized(shape: tuple[int, ...], base: list[int], new_base: list[int]) -> tuple[int, ...]:
+    """`shape` (a variant of `base`, see `_shapes`) as the same variant of `new_base`: its axes
+    of size 0 and 1 kept, so the specialization (which records size-1 axes) is the same."""
+    offset = len(base) - len(shape)
+    return tuple(d if d < 2 else new_base[offset + i] for i, d in enumerate(shape))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -217,10 +284,17 @@ class _State:
     lines: list[str] = field(default_factory=list)
     env: dict[str, Any] = field(default_factory=dict)
     exact: dict[str, bool] = field(default_factory=dict)
+    taints: dict[str, frozenset[str]] = field(default_factory=dict)  # see Expr
     features: set[str] = field(default_factory=set)
     magnitude: float = 0.0
     temps: int = 0
     unwritable: set[str] = field(default_factory=set)
+    # Values made by reshape / ravel (a view or a copy depending on layout, so jitgraph refuses
+    # to read them after a write) and views of 0-d arrays (values in jitgraph): not read after
+    # a write into anything (their origin is not tracked here).
+    layout_dependent: set[str] = field(default_factory=set)
+    resized: list[str] = field(default_factory=list)  # see Program.resized_recipes
+    resized_first: bool = False
 
 
 class Generator:
@@ -239,23 +313,38 @@ class Generator:
         self.arguments()
         for _ in range(self.rng.randint(1, 5)):
             self.statement()
-        self.ret()
+        returned = self.ret()
         s = self.state
         body = "\n".join(s.lines)
         source = f"import numpy as np\n\n\ndef {self.name}({', '.join(s.params)}):\n{body}\n"
-        return Program(self.name, source, tuple(s.recipes), s.magnitude, frozenset(s.features))
+        # Returned values and arguments (written ones are compared) set the precision.
+        coarse = any("coarse" in s.taints.get(name, ()) for name in [*returned, *s.params])
+        return Program(self.name, source, tuple(s.recipes), s.magnitude, frozenset(s.features),
+                       FLOAT32_RTOL if coarse else None, tuple(s.resized), s.resized_first)
 
     def arguments(self) -> None:
+        """The parameters and their recipes, and the same arguments resized (see Program)."""
         rng, s = self.rng, self.state
+        resize_rng = random.Random(rng.random())
         count = rng.choices((1, 2, 3), weights=(3, 4, 2))[0]
         specials = rng.random() < 0.5
-        for i, shape in enumerate(_shapes(rng, count)):
+        shapes, base = _shapes(rng, count)
+        # Larger sizes only: indices and one-element slices chosen for the arguments stay valid.
+        new_base = [d if d < 2 else d + resize_rng.randint(1, 2) for d in base]
+        changed = False
+        for i, shape in enumerate(shapes):
             dtype = rng.choices(DTYPES, weights=(1, 2, 1, 3, 3))[0]
             layout = rng.choices(
                 ("contiguous", "strided", "reversed", "transposed"), weights=(6, 2, 2, 1)
             )[0]
             s.params.append(f"x{i}")
             s.recipes.append(array_recipe(rng, dtype, shape, layout, specials))
+            # Without integer limits: exactness was judged for these values' magnitudes.
+            resized = _resized(shape, base, new_base)
+            changed = changed or resized != shape
+            s.resized.append(
+                array_recipe(resize_rng, dtype, resized, layout, specials, extremes=False)
+            )
             s.features.add(f"{layout}-arg")
             s.features.add(f"{dtype}-arg")
             if 0 in shape:
@@ -263,7 +352,20 @@ class Generator:
         if rng.random() < 0.15:
             s.params.append("s0")
             s.recipes.append(repr(rng.choice((0.5, -2.0, 3, -1, 2.25))))
+            s.resized.append(s.recipes[-1])
             s.features.add("scalar-arg")
+        if rng.random() < 0.25:
+            # A loop count known at run time only: `for i in range(n0)` is a loop the kernel
+            # runs (a LOOP node), not an unrolled one. At least one iteration: the body is
+            # validated by running it, and jitgraph checks a body's sizes before the loop
+            # (tests/test_loops.py covers loops that run zero times).
+            s.params.append("n0")
+            s.recipes.append(repr(rng.choice((1, 2, 3))))
+            s.resized.append(s.recipes[-1])
+            s.features.add("count-arg")
+        if not changed:
+            s.resized.clear()
+        s.resized_first = resize_rng.random() < 0.5
         if not self.refresh(s.lines):
             raise AssertionError("generated arguments do not build")
         for p in s.params:
@@ -318,6 +420,7 @@ class Generator:
     def _assigned(self, name: str, expr: Expr) -> None:
         s = self.state
         s.exact[name] = expr.exact
+        s.taints[name] = expr.taints
         # jitgraph refuses writes into reshape results (NumPy gives a view or a copy depending
         # on the layout) and treats 0-d results as scalars: never write into those.
         words = set(re.findall(r"[A-Za-z_]\w*", expr.text))
@@ -327,6 +430,10 @@ class Generator:
             or words & s.unwritable
             or not np.ndim(expr.value)
         ):
+            s.unwritable.add(name)
+        if {"reshape", "ravel"} & words or words & s.layout_dependent or "0d-view" in expr.taints:
+            s.layout_dependent.add(name)
+        if "0d-view" in expr.taints:
             s.unwritable.add(name)
         self.state.magnitude = max(self.state.magnitude, _magnitude(expr.value))
 
@@ -347,6 +454,12 @@ class Generator:
         op = self.rng.choice(("+=", "-=", "*=", "+=", "/="))
         expr = self.expression(self.rng.randint(0, 2))
         if op == "/=" and not expr.exact:
+            return [], lambda: None
+        # x[i] += v converts the result as a Python scalar: float -> int of inf or NaN raises in
+        # NumPy and is undefined in jitgraph, so integer targets take integer results only.
+        array = self.state.env[target]
+        result = np.result_type(array, expr.value) if op != "/=" else np.float64
+        if not np.can_cast(result, array.dtype, "same_kind"):
             return [], lambda: None
         key = self.key(self.state.env[target], allow_new=False) if self.rng.random() < 0.4 else ""
         line = f"{indent}{target}{key} {op} {expr.text}"
@@ -369,6 +482,8 @@ class Generator:
         """After a write: every variable sharing memory with `target` may have changed."""
         s = self.state
         s.features.add(feature)
+        for name in s.layout_dependent:  # no longer readable (see _State.layout_dependent)
+            s.exact.pop(name, None)
         written = s.env[target]
         for name, value in s.env.items():
             if (
@@ -376,45 +491,64 @@ class Generator:
                 and name in s.exact
                 and np.shares_memory(value, written)
             ):
+                if value.ndim == 0 and name != target:
+                    # A 0-d view (x[..., 0]) is a value in jitgraph: it does not see the write.
+                    del s.exact[name]
+                    continue
                 s.exact[name] = s.exact[name] and expr.exact
+                inherited = s.taints.get(name, frozenset()) | expr.taints
+                s.taints[name] = _taints(value, s.exact[name], inherited)
                 s.magnitude = max(s.magnitude, _magnitude(value))
 
     def stmt_loop(self, indent: str) -> tuple[list[str], Callable[[], None]]:
-        """`for i in range(R):` over a body of one or two statements (unrolled by jitgraph).
-        Body statements are validated as they are added, by running the whole loop."""
+        """`for i in range(R):` over a body of one or two statements: unrolled by jitgraph for
+        a literal R, a loop of the kernel for the count argument n0. Body statements are
+        validated as they are added, by running the whole loop."""
         s = self.state
         saved_lines, saved_env, saved_exact = list(s.lines), dict(s.env), dict(s.exact)
-        s.lines.append(f"{indent}for i in range({self.rng.randint(2, 3)}):")
+        saved_taints = dict(s.taints)
+        runtime = "n0" in s.params and self.rng.random() < 0.7
+        count = "n0" if runtime else str(self.rng.randint(2, 3))
+        s.lines.append(f"{indent}for i in range({count}):")
         s.env["i"] = 0
         self.loop_var = "i"
         for _ in range(self.rng.randint(1, 2)):
             self.statement(indent + "    ")
         self.loop_var = None
-        lines, body_exact = s.lines[len(saved_lines) :], dict(s.exact)
-        s.lines, s.env, s.exact = saved_lines, saved_env, saved_exact
+        lines, body_exact, body_taints = s.lines[len(saved_lines) :], dict(s.exact), s.taints
+        s.lines, s.env, s.exact, s.taints = saved_lines, saved_env, saved_exact, saved_taints
         if len(lines) == 1:  # no body statement was accepted
             return [], lambda: None
 
+        if runtime:
+            # A name first assigned in the body is unbound after a loop that may not run
+            # (jitgraph rejects reading it, as Python would fail for n0 = 0): not readable.
+            body_exact = {k: v for k, v in body_exact.items() if k in saved_exact}
+
         def effects() -> None:
+            s.exact.clear()  # the body's: assignments added, layout-dependent values removed
             s.exact.update(body_exact)
-            s.features.add("loop")
+            s.taints.update(body_taints)
+            s.features.add("runtime-loop" if runtime else "loop")
 
         return lines, effects
 
-    def ret(self) -> None:
+    def ret(self) -> list[str]:
+        """Add the return statement; the names it returns."""
         s = self.state
         names = [k for k in s.env if k in s.exact and _acceptable(s.env[k])]
         temps = [k for k in names if k.startswith("t")] or names
         if "augassign" in s.features or "setitem" in s.features:
             if self.rng.random() < 0.15:
-                return  # no return statement: only the side effects count
+                return []  # no return statement: only the side effects count
         if len(temps) > 1 and self.rng.random() < 0.3:
             picked = self.rng.sample(temps, 2)
             s.lines.append(f"    return {picked[0]}, {picked[1]}")
             s.features.add("tuple-return")
-        else:
-            name = temps[-1] if self.rng.random() < 0.7 else self.rng.choice(temps)
-            s.lines.append(f"    return {name}")
+            return picked
+        name = temps[-1] if self.rng.random() < 0.7 else self.rng.choice(temps)
+        s.lines.append(f"    return {name}")
+        return [name]
 
     # -- expressions -----------------------------------------------------------------------
 
@@ -444,15 +578,29 @@ class Generator:
                 return expr
         return self.leaf(exact_only)
 
+    def readable(self, name: str) -> bool:
+        """Whether a variable may be read here. In a loop body, values jitgraph cannot follow
+        through a write (see _State.layout_dependent) are not: the next iteration would read
+        them after the body's writes ('0:9444', a 0-d view read by `x += t` twice)."""
+        s = self.state
+        return name in s.exact and not (self.loop_var and name in s.layout_dependent)
+
     def leaf(self, exact_only: bool = False) -> Expr:
         s = self.state
-        names = [k for k in s.exact if k in s.env and (s.exact[k] or not exact_only)]
+        names = [
+            k for k in s.exact if k in s.env and (s.exact[k] or not exact_only) and self.readable(k)
+        ]
         if self.loop_var:
             names.append(self.loop_var)
         if not names or self.rng.random() < 0.05:
             return self.literal()
-        name = self.rng.choice(names)
-        return Expr(name, s.env[name], name == self.loop_var or s.exact[name])
+        return self.leaf_named(self.rng.choice(names))
+
+    def leaf_named(self, name: str) -> Expr:
+        s = self.state
+        if name == self.loop_var:
+            return Expr(name, s.env[name], True)
+        return Expr(name, s.env[name], s.exact[name], s.taints.get(name, frozenset()))
 
     def literal(self) -> Expr:
         text = self.rng.choice(("2", "0.5", "-1.5", "3", "1", "-2", "2.5", "True"))
@@ -474,7 +622,8 @@ class Generator:
         self.state.features.add(feature)
         if len({np.shape(p.value) for p in parts}) > 1:
             self.state.features.add("broadcast")
-        return Expr(text, value, exact)
+        inherited = frozenset().union(*(p.taints for p in parts))
+        return Expr(text, value, exact, _taints(value, exact, inherited))
 
     def unary(self, depth: int) -> Expr | None:
         group = self.rng.choice(("exact", "transcendental", "discontinuous"))
@@ -494,8 +643,8 @@ class Generator:
             fn = self.rng.choice(UNARY_TRANSCENDENTAL)
             return self.evaluate(f"np.{fn}({a.text})", False, "transcendental", a)
         fn = self.rng.choice(UNARY_DISCONTINUOUS)
-        if fn == "reciprocal" and np.result_type(a.value).kind != "f":
-            return None  # integer reciprocal of 0 is undefined
+        if fn == "reciprocal" and (np.result_type(a.value).kind != "f" or a.loose_zero):
+            return None  # integer reciprocal of 0 is undefined; 1 / +-0 see Expr
         return self.evaluate(f"np.{fn}({a.text})", True, "unary", a)
 
     def binary(self, depth: int) -> Expr | None:
@@ -508,14 +657,20 @@ class Generator:
             a, b = self.expression(depth, True), self.operand(depth, True)
         if op != "/" and self.rng.random() < 0.5:
             a, b = b, a
+        # A zero of unspecified sign makes x / 0 +-inf and arctan2 +-pi (see Expr).
+        if (op in ("/", "//", "%") and b.loose_zero) or (
+            op == "np.arctan2" and (a.loose_zero or b.loose_zero)
+        ):
+            return None
         if op.startswith("np."):
             text = f"{op}({a.text}, {b.text})"
         else:
             text = f"{_p(a)} {op} {_p(b)}"
         exact = a.exact and b.exact and op != "np.arctan2"
-        return self.evaluate(
+        expr = self.evaluate(
             text, exact, "comparison" if "=" in op or op in "<>" else "binary", a, b
         )
+        return _loose_zero(expr) if op in ("np.maximum", "np.minimum") else expr
 
     def power(self, depth: int) -> Expr | None:
         a = self.expression(depth)
@@ -523,15 +678,17 @@ class Generator:
             exponent = self.rng.choice(("2", "3", "0.5", "array"))
             if exponent == "array":
                 b = self.expression(depth, exact_only=True)
-                if not a.exact or np.result_type(b.value).kind != "f":
+                if not a.exact or a.loose_zero or np.result_type(b.value).kind != "f":
                     return None
                 return self.evaluate(f"{_p(a)} ** {_p(b)}", False, "power", a, b)
             if exponent == "0.5" and not a.exact:
                 return None
-            return self.evaluate(f"{_p(a)} ** {exponent}", a.exact and exponent == "2", "power")
+            return self.evaluate(
+                f"{_p(a)} ** {exponent}", a.exact and exponent == "2", "power", a
+            )
         # Integer exponents are literal and non-negative: int ** negative int raises in NumPy.
         exponent = self.rng.choice(("0", "1", "2", "3"))
-        return self.evaluate(f"{_p(a)} ** {exponent}", a.exact, "power")
+        return self.evaluate(f"{_p(a)} ** {exponent}", a.exact, "power", a)
 
     def condition(self, depth: int) -> Expr | None:
         """An exact boolean expression."""
@@ -565,7 +722,7 @@ class Generator:
                 f"np.clip({a.text}, {lo}, None)",
             )
         )
-        return self.evaluate(text, a.exact, "clip")
+        return _loose_zero(self.evaluate(text, a.exact, "clip", a))
 
     def reduction(self, depth: int) -> Expr | None:
         op = self.rng.choice(REDUCTIONS)
@@ -584,6 +741,8 @@ class Generator:
         else:
             text = f"np.{op}({a.text}{', ' if args else ''}{args})"
         expr = self.evaluate(text, self._reduction_exact(op, a), "reduction", a)
+        if op in ("max", "min"):
+            expr = _loose_zero(expr)
         if expr is not None:
             count = max(np.size(a.value), 1)
             scale = _magnitude(a.value)
@@ -639,7 +798,11 @@ class Generator:
 
     def getitem(self, depth: int) -> Expr | None:
         a = self.expression(depth)
-        return self.evaluate(f"{_p(a)}{self.key(a.value)}", a.exact, "slice", a)
+        expr = self.evaluate(f"{_p(a)}{self.key(a.value)}", a.exact, "slice", a)
+        if expr is not None and np.ndim(a.value) == 0:
+            # NumPy's x[...] / x[None] of a 0-d x is a view; jitgraph's 0-d x is a value.
+            expr.taints = expr.taints | {"0d-view"}
+        return expr
 
     def transpose(self, depth: int) -> Expr | None:
         a = self.expression(depth)
@@ -663,7 +826,7 @@ class Generator:
         others = [
             k
             for k, v in self.state.env.items()
-            if k in self.state.exact
+            if self.readable(k)
             and np.ndim(v) >= 1
             and ndim >= 1
             and np.shape(v)[max(np.ndim(v) - 2, 0)] == np.shape(a.value)[-1]
@@ -671,17 +834,21 @@ class Generator:
         if others and (forms is None or self.rng.random() < 0.5):
             b = self.rng.choice(others)
             forms = (f"{_p(a)} @ {b}",)
-            exact_b = self.state.exact[b]
+            other = self.leaf_named(b)
         elif forms is None:
             return None
         else:
-            exact_b = a.exact
-        kind = np.result_type(a.value).kind
+            other = a
+        # Integer products are exact; float ones are sums in some order (the result's kind).
+        kind = np.result_type(a.value, other.value).kind
         expr = self.evaluate(
-            self.rng.choice(forms), a.exact and exact_b and kind in "biu", "matmul", a
+            self.rng.choice(forms), a.exact and other.exact and kind in "biu", "matmul", a
         )
+        if expr is not None:
+            expr.taints = _taints(expr.value, expr.exact, expr.taints | other.taints)
         if expr is not None and ndim:
-            bound = np.shape(a.value)[-1] * _magnitude(a.value) ** 2 + _magnitude(expr.value)
+            scale = _magnitude(a.value)  # scale * scale: inf, not OverflowError, when huge
+            bound = np.shape(a.value)[-1] * scale * scale + _magnitude(expr.value)
             if math.isfinite(bound):
                 self.state.magnitude = max(self.state.magnitude, bound)
         return expr
@@ -745,6 +912,13 @@ class Generator:
 
 # ---------------------------------------------------------------------------------------------
 # Helpers
+
+
+def _loose_zero(expr: Expr | None) -> Expr | None:
+    """`expr` (a maximum or minimum) with its zeros' sign unspecified (see Expr)."""
+    if expr is not None:
+        expr.taints = _taints(expr.value, expr.exact, expr.taints | {"loose-zero"})
+    return expr
 
 
 def _p(expr: Expr) -> str:
