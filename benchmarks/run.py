@@ -3,6 +3,13 @@ the NumPy code, numexpr and JAX (when installed), measured side by side in one r
 
 Rounds interleave the implementations (so machine noise hits all alike) and the table reports
 medians. Results go to stdout and to benchmarks/RESULTS.md with the machine described.
+
+Workloads with matrix products let thread pools settle before each timed call: NumPy's
+OpenBLAS, SciPy's OpenBLAS (which Numba's np.dot calls), Numba's OpenMP workers and XLA's
+threads each spin for a while after their work, and on a small machine the spinning pool of
+the implementation that ran before would be timed as part of the next one. So each timed call
+follows a pause and one untimed call of the same implementation: its own threads are awake, as
+in a training loop that runs only it.
 """
 
 from __future__ import annotations
@@ -12,6 +19,7 @@ import os
 import platform
 import sys
 import time
+import types
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -30,6 +38,8 @@ class Workload:
     name: str
     make_inputs: Callable[[np.random.Generator], dict[str, np.ndarray]]
     impls: dict[str, Callable[..., object]] = field(default_factory=dict)
+    settle: float = 0.0  # seconds of pause, then one untimed call, before each timed call
+    notes: list[str] = field(default_factory=list)  # implementations left out, and why
 
 
 # -- a*b + c*d -----------------------------------------------------------------------------------
@@ -188,6 +198,194 @@ def gelu_workload(n: int) -> Workload:
     return w
 
 
+# -- relu(x @ W + b) -------------------------------------------------------------------------------
+
+SETTLE = 0.2  # > OpenBLAS's default spin time (2**28 cycles) after a call
+
+
+def numpy_dense(x, W, b):
+    return np.maximum(x @ W + b, 0)
+
+
+@njit(parallel=True, fastmath={"contract", "reassoc"})
+def _hand_dense(x, W, b, out):
+    np.dot(x, W, out)  # BLAS (SciPy's), then the epilogue in place, one parallel pass
+    for i in prange(out.shape[0]):
+        for j in range(out.shape[1]):
+            out[i, j] = max(out[i, j] + b[j], np.float32(0))
+
+
+def hand_dense(x, W, b):
+    out = np.empty((x.shape[0], W.shape[1]), x.dtype)
+    _hand_dense(x, W, b, out)
+    return out
+
+
+def dense_workload(batch: int, n_in: int, n_out: int) -> Workload:
+    def inputs(rng):
+        return {
+            "x": rng.standard_normal((batch, n_in)).astype(np.float32),
+            "W": (rng.standard_normal((n_in, n_out)) / np.sqrt(n_in)).astype(np.float32),
+            "b": rng.standard_normal(n_out).astype(np.float32),
+        }
+
+    w = Workload(f"relu(x@W+b)  ({batch}x{n_in} @ {n_in}x{n_out} f32)", inputs, settle=SETTLE)
+    w.impls["numpy"] = numpy_dense
+    w.impls["jitgraph"] = jg.jit(numpy_dense)
+    w.impls["hand prange"] = hand_dense
+    _optional(w, "numba parallel", lambda: _numba_parallel(numpy_dense, inputs))
+    _optional(w, "jax", lambda: _jax(numpy_dense))
+    return w
+
+
+# -- MLP training step -----------------------------------------------------------------------------
+
+
+def mlp_loss(x, w1, b1, w2, b2, labels):
+    """Two-layer MLP: ReLU hidden layer, mean softmax cross-entropy over the batch."""
+    h = np.maximum(x @ w1 + b1, 0)
+    logits = h @ w2 + b2
+    shifted = logits - np.max(logits, axis=1, keepdims=True)
+    logp = shifted - np.log(np.sum(np.exp(shifted), axis=1, keepdims=True))
+    return -np.sum(labels * logp) / x.shape[0]
+
+
+def sgd(w1, b1, w2, b2, g1, gb1, g2, gb2, lr):
+    w1 -= lr * g1
+    b1 -= lr * gb1
+    w2 -= lr * g2
+    b2 -= lr * gb2
+
+
+def numpy_mlp_step(x, labels, w1, b1, w2, b2, lr):
+    """One SGD step in NumPy, the backward pass written by hand; updates the weights in place
+    and returns the loss."""
+    z = x @ w1 + b1
+    h = np.maximum(z, 0)
+    logits = h @ w2 + b2
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    e = np.exp(shifted)
+    s = e.sum(axis=1, keepdims=True)
+    loss = -np.sum(labels * (shifted - np.log(s))) / x.shape[0]
+    dlogits = (e / s - labels) / x.shape[0]
+    dh = (dlogits @ w2.T) * (z > 0)
+    w2 -= lr * (h.T @ dlogits)
+    b2 -= lr * dlogits.sum(axis=0)
+    w1 -= lr * (x.T @ dh)
+    b1 -= lr * dh.sum(axis=0)
+    return loss
+
+
+class MlpState:
+    """An implementation's own weights, which its steps update. A new input set (new arrays)
+    starts from the initial weights again, so every implementation's first step is compared
+    with NumPy's on equal terms. `step(x, labels, params)` returns (loss, new params): the same
+    arrays when it updates in place."""
+
+    def __init__(self, step: Callable):
+        self.step = step
+        self.origin = None
+        self.params: list = []
+
+    def __call__(self, x, labels, w1, b1, w2, b2):
+        if self.origin is not w1:
+            self.origin = w1
+            self.params = [p.copy() for p in (w1, b1, w2, b2)]
+        loss, self.params = self.step(x, labels, self.params)
+        return Flat([loss, *self.params])
+
+
+class Flat:
+    """Loss and weights after a step, flattened into one array only when the error check asks
+    (np.asarray): not inside the timed call."""
+
+    def __init__(self, parts: list):
+        self.parts = parts
+
+    def __array__(self, dtype=None, copy=None):
+        return np.concatenate([np.ravel(np.asarray(p, dtype=dtype)) for p in self.parts])
+
+
+def _jitgraph_mlp(lr: float):
+    """Forward and backward pass: one kernel from jg.value_and_grad (the gradients by jitgraph's
+    autodiff); the SGD update: one kernel from jg.jit (its writes reach the caller's arrays)."""
+    value_and_grad = jg.value_and_grad(mlp_loss, argnums=(1, 2, 3, 4))
+    update = jg.jit(sgd)
+
+    def step(x, labels, params):
+        loss, grads = value_and_grad(x, *params, labels)
+        update(*params, *grads, lr)
+        return loss, params
+
+    return step
+
+
+def _numpy_mlp(lr: float):
+    def step(x, labels, params):
+        return numpy_mlp_step(x, labels, *params, lr), params
+
+    return step
+
+
+def _numba_mlp(lr: float, make_inputs):
+    compiled = njit(parallel=True)(numpy_mlp_step)
+    probe = make_inputs(np.random.default_rng(1))  # compiles now: fails here if unsupported
+    compiled(*(probe[k] for k in ("x", "labels", "w1", "b1", "w2", "b2")), np.float32(lr))
+
+    def step(x, labels, params):
+        return compiled(x, labels, *params, np.float32(lr)), params
+
+    return step
+
+
+def _jax_mlp(lr: float):
+    """jax.jit of value_and_grad of the same `mlp_loss` and the update: one XLA program per
+    step. JAX arrays are immutable, so the weights are JAX's own arrays from the second step on
+    (the inputs are converted once)."""
+    import jax
+    import jax.numpy as jnp
+
+    grad = jax.value_and_grad(_as_jax(mlp_loss), argnums=(1, 2, 3, 4))
+
+    @jax.jit
+    def jax_step(params, x, labels):
+        value, grads = grad(x, *params, labels)
+        return value, [p - lr * g for p, g in zip(params, grads)]
+
+    converted: dict[int, tuple] = {}
+
+    def step(x, labels, params):
+        if id(x) not in converted:
+            converted.clear()
+            converted[id(x)] = (x, jnp.asarray(x), jnp.asarray(labels))  # x kept: ids stay unique
+        _, jx, jlabels = converted[id(x)]
+        value, new = jax_step([jnp.asarray(p) for p in params], jx, jlabels)
+        return jax.block_until_ready(value), jax.block_until_ready(new)
+
+    return step
+
+
+def mlp_workload(batch: int, n_in: int, hidden: int, classes: int, lr: float = 0.05) -> Workload:
+    def inputs(rng):
+        return {
+            "x": rng.standard_normal((batch, n_in)).astype(np.float32),
+            "labels": np.eye(classes, dtype=np.float32)[rng.integers(0, classes, batch)],
+            "w1": (rng.standard_normal((n_in, hidden)) / np.sqrt(n_in)).astype(np.float32),
+            "b1": np.zeros(hidden, np.float32),
+            "w2": (rng.standard_normal((hidden, classes)) / np.sqrt(hidden)).astype(np.float32),
+            "b2": np.zeros(classes, np.float32),
+        }
+
+    w = Workload(
+        f"MLP SGD step  ({batch}x{n_in} -> {hidden} -> {classes} f32)", inputs, settle=SETTLE
+    )
+    w.impls["numpy"] = MlpState(_numpy_mlp(lr))
+    w.impls["jitgraph"] = MlpState(_jitgraph_mlp(lr))
+    _optional(w, "jax", lambda: MlpState(_jax_mlp(lr)))
+    _optional(w, "numba parallel", lambda: MlpState(_numba_mlp(lr, inputs)))
+    return w
+
+
 # -- optional competitors --------------------------------------------------------------------------
 
 
@@ -197,11 +395,19 @@ def _numexpr(expr: str):
     return lambda **kw: numexpr.evaluate(expr, local_dict=kw)
 
 
+def _as_jax(fn):
+    """The same function with `np` bound to jax.numpy (the NumPy source, traced by JAX)."""
+    import jax.numpy as jnp
+
+    return types.FunctionType(
+        fn.__code__, {**fn.__globals__, "np": jnp}, fn.__name__, fn.__defaults__, fn.__closure__
+    )
+
+
 def _jax(fn):
     import jax
-    import jax.numpy as jnp  # noqa: F401
 
-    jitted = jax.jit(fn)
+    jitted = jax.jit(_as_jax(fn))
 
     def run(**kw):
         return jitted(**kw).block_until_ready()
@@ -209,11 +415,22 @@ def _jax(fn):
     return run
 
 
+def _numba_parallel(fn, make_inputs):
+    """Numba's parallel=True on the NumPy function itself, compiled now (on small inputs of the
+    same types) so that a function Numba does not support is left out with its reason."""
+    compiled = njit(parallel=True)(fn)
+    compiled(**make_inputs(np.random.default_rng(1)))
+    return compiled
+
+
 def _optional(w: Workload, name: str, make) -> None:
     try:
         w.impls[name] = make()
     except ImportError:
-        pass
+        w.notes.append(f"{name}: not installed")
+    except Exception as exc:  # Numba cannot compile the NumPy code: say so in the results
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        w.notes.append(f"{name}: does not compile ({type(exc).__name__}: {first[:120]})")
 
 
 # -- measurement -----------------------------------------------------------------------------------
@@ -231,6 +448,9 @@ def measure(w: Workload, rounds: int, rng) -> dict[str, tuple[float, float]]:
     times: dict[str, list[float]] = {name: [] for name in w.impls}
     for _ in range(rounds):
         for name, fn in w.impls.items():
+            if w.settle:  # see the module docstring
+                time.sleep(w.settle)
+                fn(**inputs)
             start = time.perf_counter()
             fn(**inputs)
             times[name].append(time.perf_counter() - start)
@@ -244,10 +464,16 @@ def machine() -> str:
             cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
     except (OSError, StopIteration):
         pass
+    try:
+        import scipy
+
+        blas = f"SciPy {scipy.__version__} (the BLAS Numba's np.dot calls)"
+    except ImportError:
+        blas = "no SciPy (products run as loops)"
     return (
         f"{cpu}; {os.cpu_count()} cores; Python {platform.python_version()}; "
         f"NumPy {np.__version__}; Numba {numba.__version__} "
-        f"(threading layer set at first parallel call); jitgraph {jg.__version__}"
+        f"(threading layer set at first parallel call); {blas}; jitgraph {jg.__version__}"
     )
 
 
@@ -272,23 +498,37 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", help="run only workloads whose name contains this text")
     args = parser.parse_args(argv)
     rng = np.random.default_rng(0)
-    workloads = [
-        abcd_workload(args.size),
-        mse_workload(args.size * args.size),
-        softmax_workload(args.size, 1024),
-        gelu_workload(args.size),
+    # (label for --only, factory): workloads are built only when selected (building one may
+    # compile its Numba competitor).
+    factories = [
+        ("a*b + c*d", lambda: abcd_workload(args.size)),
+        ("mean((x-y)**2)", lambda: mse_workload(args.size * args.size)),
+        ("row softmax", lambda: softmax_workload(args.size, 1024)),
+        ("GELU", lambda: gelu_workload(args.size)),
+        # One dense layer of the MLP below.
+        ("relu(x@W+b)", lambda: dense_workload(2048, 784, 512)),
+        # A small MLP on MNIST-sized inputs (784 features, 10 classes) at two batch / width
+        # settings: a large batch and hidden layer, where the two big products dominate, and
+        # a small one, where per-operation costs do.
+        ("MLP SGD step  (2048", lambda: mlp_workload(2048, 784, 512, 10)),
+        ("MLP SGD step  (256", lambda: mlp_workload(256, 784, 128, 10)),
     ]
     if args.only:
-        workloads = [w for w in workloads if args.only in w.name]
+        factories = [(label, make) for label, make in factories if args.only in label]
     results = {}
-    for w in workloads:
+    notes = []
+    for _, make in factories:
+        w = make()
         results[w.name] = measure(w, args.rounds, rng)
-        print(
-            f"{w.name}: "
-            + ", ".join(f"{k} {v[0] * 1e3:.2f} ms" for k, v in results[w.name].items()),
-            flush=True,
-        )
+        notes += [f"{w.name}: {note}" for note in w.notes]
+        line = ", ".join(f"{k} {v[0] * 1e3:.2f} ms" for k, v in results[w.name].items())
+        entries = results[w.name]
+        if "jitgraph" in entries:
+            line += f"; jitgraph / numpy = {entries['jitgraph'][0] / entries['numpy'][0]:.2f}"
+        print(f"{w.name}: {line}", flush=True)
     text = table(results)
+    if notes:
+        text += "\n\n" + "\n".join(f"- {note}" for note in notes)
     print()
     print(text)
     if not args.no_write:

@@ -85,27 +85,36 @@ def main() -> None:
     benchmark(x, labels, grad_step, update, lr)
 
 
-def benchmark(x, labels, grad_step, update, lr, repeat: int = 10) -> None:
+def benchmark(x, labels, grad_step, update, lr, rounds: int = 21) -> None:
+    """Median time of one training step, jitgraph and NumPy interleaved (machine noise hits
+    both alike). Each timed step follows a pause and one untimed step of the same
+    implementation: BLAS and Numba thread pools spin for a while after their work, and the
+    other implementation should not be timed against that (as in benchmarks/run.py)."""
+
     def compiled(params):
         loss, grads = grad_step(x, *params, labels)
         update(*params, *grads, lr)
 
-    timings = {}
-    for name, step in (
-        ("jitgraph", compiled),
-        ("numpy", lambda params: numpy_step(x, *params, labels, lr)),
-    ):
-        params = init_params()
-        step(params)  # warm up (compiles)
-        start = time.perf_counter()
-        for _ in range(repeat):
-            step(params)
-        timings[name] = (time.perf_counter() - start) / repeat
-    ratio = timings["jitgraph"] / timings["numpy"]
+    steps = {
+        "jitgraph": compiled,
+        "numpy": lambda params: numpy_step(x, *params, labels, lr),
+    }
+    params = {name: init_params() for name in steps}
+    for name, step in steps.items():
+        step(params[name])  # warm up (compiles)
+    times: dict[str, list[float]] = {name: [] for name in steps}
+    for _ in range(rounds):
+        for name, step in steps.items():
+            time.sleep(0.2)
+            step(params[name])
+            start = time.perf_counter()
+            step(params[name])
+            times[name].append(time.perf_counter() - start)
+    median = {name: float(np.median(t)) for name, t in times.items()}
     print(
         f"training step ({N}x{D} -> {H} -> {C}, {BACKEND}): jitgraph "
-        f"{timings['jitgraph'] * 1e3:.2f} ms, NumPy {timings['numpy'] * 1e3:.2f} ms "
-        f"(jitgraph / NumPy = {ratio:.2f})"
+        f"{median['jitgraph'] * 1e3:.2f} ms, NumPy {median['numpy'] * 1e3:.2f} ms "
+        f"(medians of {rounds}; jitgraph / NumPy = {median['jitgraph'] / median['numpy']:.2f})"
     )
 
 

@@ -46,6 +46,7 @@ from .ir import build, control
 from .ir import dims as D
 from .ir.node import Graph, Node, topological_order
 from .ir.ops import Kind, Op, kind
+from .passes.rows import blas_product
 
 Rule = Callable[[Node, Node, int], "Node | None"]
 
@@ -82,7 +83,14 @@ def sum_to(g: Node, shape: tuple) -> Node:
     """Sum `g` over the axes that broadcasting added to reach it from `shape`: leading axes
     and axes of size 1 in `shape` (NumPy's broadcasting, undone)."""
     extra = g.ndim - len(shape)
-    if extra > 0:
+    rows = extra == 1 and g.ndim == 2
+    row_sum = build.matmul(build.full(g.shape[:1], 1, g.dtype), g) if rows else None
+    if row_sum is not None and blas_product(row_sum):
+        # The gradient of a bias added to every row: the sum of g's rows as the product
+        # ones @ g, one BLAS call (gemv) reading g row by row in parallel. A loop nest summing
+        # over the leading axis walks down columns, several times slower on a large g.
+        g = row_sum
+    elif extra > 0:
         g = build.reduce(Op.SUM, g, tuple(range(extra)))
     axes = tuple(
         i for i, (gd, d) in enumerate(zip(g.shape, shape, strict=False)) if d == 1 and gd != 1

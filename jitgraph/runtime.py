@@ -68,6 +68,11 @@ def _numba_namespace() -> dict[str, Any]:
     if not _THREADING_CHOSEN:
         _choose_threading_layer()
         _THREADING_CHOSEN = True
+        # Kernels call SciPy's OpenBLAS (np.dot) between prange loops. After a call its threads
+        # spin for a while waiting for the next one, taking the cores Numba's threads need next:
+        # a 256-row MLP step ran 5x slower. A short spin (read when SciPy loads OpenBLAS, which
+        # is after this; a user's own setting wins) gives the cores back.
+        os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
     from .codegen import support, vmath
 
     return {

@@ -162,7 +162,10 @@ def test_softmax_is_one_parallel_loop_with_row_values_in_registers():
 
 
 def test_matmul_epilogue_runs_in_the_product_loop():
-    r = report(jg.sym.maximum(x @ W + b, 0), x=np.ones((4, 3)), W=np.ones((3, 5)), b=np.ones(5))
+    # Integer products are loops (BLAS has no integer kernels; float products are BLAS calls,
+    # tests/test_matmul.py): the epilogue runs in the product's row loop.
+    ints = np.ones((4, 3), np.int64), np.ones((3, 5), np.int64), np.ones(5, np.int64)
+    r = report(jg.sym.maximum(x @ W + b, 0), **dict(zip("xWb", ints, strict=True)))
     (group,) = r.groups
     assert [s["kind"] for s in group["stages"]] == ["matmul", "elemwise"]
     assert r.buffers == [] and r.source.count("prange") == 1

@@ -24,7 +24,7 @@ from ..ir.shape_env import ShapeEnv
 from ..passes.memory import plan_buffers
 from ..passes.partition import Group, Plan
 from ..passes.pipeline import is_enabled
-from ..passes.rows import RowGroup
+from ..passes.rows import RowGroup, blas_product, is_filled_vector
 from . import scalar
 from .writer import CodeWriter
 
@@ -32,6 +32,12 @@ Index = tuple[str, ...]
 
 REDUCE_INIT = {Op.SUM: 0, Op.PROD: 1, Op.ANY: False, Op.ALL: True}
 FULL_REDUCTION_CHUNKS = 64  # fixed, so results do not depend on the thread count
+# Multiply-adds from which a BLAS-eligible product calls BLAS; smaller ones run as loop nests.
+# A BLAS call hands work to OpenBLAS's own threads, which then spin or must be woken, beside
+# Numba's: on a 2-core VM each hand-over costs up to milliseconds, more than a small product
+# takes in a loop (a 1024x32 @ 32x64 product: 13 ms per training step with loops, 42-80 ms
+# with BLAS). Above this, BLAS's blocked kernels win by far (2048x784 @ 784x512: 2x).
+BLAS_MIN_WORK = 1 << 22
 
 
 @dataclass(frozen=True)
@@ -144,12 +150,30 @@ class KernelBuilder:
                 result[in_axis] = idx[out_axis]
             return tuple(result)
         if node.op is Op.BROADCAST:
-            return broadcast_index(src.shape, idx)
+            return self.stretch_index(src.shape, node.shape, idx)
         if node.op is Op.GETITEM:
             return self.items_index(node.attr("items"), src.shape, idx)
         if node.op is Op.AT:
             return self.at_index(node, idx)
         raise CodegenError(f"not a view: {node.op.value}")
+
+    def stretch_index(self, shape: tuple[Dim, ...], target: tuple[Dim, ...], idx: Index) -> Index:
+        """The index into an operand of `shape` broadcast to `target`, indexed by `idx`. An axis
+        of size 1 reads index 0, an axis known equal to its target reads `idx`; an axis that may
+        be 1 at run time only (a slice length, dims.can_be_one) is checked to be 1 or equal to
+        its target (build.broadcast_to), so `min(i, size - 1)` reads the right element in both
+        cases. np.int64: Numba's prange index is unsigned, and min() of mixed signs is float."""
+        result = []
+        tail = idx[len(idx) - len(shape) :] if shape else ()
+        for d, t, i in zip(shape, target[len(target) - len(shape) :], tail):
+            d = self.env.canon(d)
+            if d == 1:
+                result.append("0")
+            elif self.env.same(d, t) or not D.can_be_one(d):
+                result.append(i)
+            else:
+                result.append(f"min(np.int64({i}), {self.dim(D.sub(d, 1))})")
+        return tuple(result)
 
     def items_index(self, items: tuple, shape: tuple[Dim, ...], idx: Index) -> Index:
         """The index into an array of `shape` that basic-indexing `items` map `idx` to."""
@@ -398,9 +422,35 @@ class KernelBuilder:
                 self.out.line(f"{out_row} = {mac(out_row, aval, scalar.cast(bv, b.dtype, dt), dt)}")
 
     def emit_matmul(self, root: Node) -> None:
+        target = self.store_target(root)
+        if not blas_product(root):
+            return self.emit_matmul_loops(root, target)
+        work = self.blas_work(root)
+        if isinstance(work, int) or BLAS_MIN_WORK <= 0:  # the path is known: emit only it
+            if BLAS_MIN_WORK <= 0 or work >= BLAS_MIN_WORK:
+                return self.emit_blas(root, target)
+            return self.emit_matmul_loops(root, target)
+        with self.out.block(f"if {work} >= {BLAS_MIN_WORK}:"):
+            self.emit_blas(root, target)
+        with self.out.block("else:"):
+            self.emit_matmul_loops(root, target)
+
+    def blas_work(self, root: Node) -> int | str:
+        """Multiply-adds of a BLAS-eligible product: an int when every size is known, else an
+        expression of the kernel's size parameters."""
+        a, b = root.inputs
+        sizes = [a.shape[-2]] if a.ndim == 2 else []
+        sizes += [a.shape[-1]] + ([b.shape[-1]] if b.ndim == 2 else [])
+        sizes = [self.env.canon(d) for d in sizes]
+        if all(isinstance(d, int) for d in sizes):
+            return int(np.prod(sizes))
+        return " * ".join(self.dim(d) for d in sizes)
+
+    def emit_matmul_loops(self, root: Node, target: str | None) -> None:
+        """A product as loop nests: rows in parallel, each row in i-k-j order (matmul_row), or
+        one parallel loop over the result's elements when an operand is a vector."""
         a, b = root.inputs
         dt = root.dtype
-        target = self.store_target(root)
         nb = root.ndim - (a.ndim >= 2) - (b.ndim >= 2)
         m_axis = [a.shape[-2]] if a.ndim >= 2 else []
         k_extent = self.dim(a.shape[-1])
@@ -425,6 +475,32 @@ class KernelBuilder:
                 self.out.extend(body)
                 self.out.line(f"{acc} = {mac(acc, av, bv, dt)}")
             self.assign(target, root, outer, acc)
+
+    def emit_blas(self, root: Node, target: str) -> None:
+        """One BLAS call for the whole product, outside any parallel loop (BLAS runs its own
+        threads). The target is C-contiguous (a fresh output or a slot), as np.dot's `out` must
+        be; operands are arrays or views of them. Numba's np.dot fills the target with zeros
+        when the contracted size is 0 and calls nothing when the result is empty."""
+        a, b = root.inputs
+        self.out.line(f"np.dot({self.blas_array(a)}, {self.blas_array(b)}, {target})")
+
+    def blas_array(self, node: Node) -> str:
+        """An array expression for a BLAS operand (see rows.blas_operand). A transpose is the
+        array's `.T`: a Fortran-order view BLAS reads with its transpose flag, no copy. Basic
+        indexing is the same indexing in Numba, through np.ascontiguousarray: Numba types any
+        slice as possibly strided ('A' layout), and its np.dot copies such an operand with a
+        performance warning; ascontiguousarray checks at run time and copies only a view that
+        really is strided (`x[1:]` of a C array is passed as it is)."""
+        if is_filled_vector(node):  # a few elements, allocated per call
+            value = scalar.literal(node.inputs[0].attr("value").array.item(), node.dtype)
+            return f"np.full(({self.dim(node.shape[0])},), {value})"
+        if node.op is Op.TRANSPOSE:
+            return f"{self.blas_array(node.inputs[0])}.T"
+        if node.op is Op.GETITEM:
+            items = ", ".join(map(slice_source, node.attr("items")))
+            return f"np.ascontiguousarray({self.blas_array(node.inputs[0])}[{items}])"
+        self.read(node, ())  # registers a constant's array parameter
+        return self.arrays[node]
 
     def emit_concat(self, root: Node, members: set[Node]) -> None:
         axis = root.attr("axis")
@@ -765,6 +841,15 @@ def combine(
         return [f"if {v} {better} {acc}:", f"    {acc} = {v}"]
     cond = f"{v} {better} {acc}" + (f" or ({v} != {v} and {acc} == {acc})" if nan else "")
     return [f"if {cond}:", f"    {acc} = {v}", f"    {best_i} = {position}"]
+
+
+def slice_source(item: tuple) -> str:
+    """A GETITEM item (an integer or a forward slice) as Python indexing source."""
+    if item[0] == "int":
+        return str(item[1])
+    _, start, stop, step = item
+    bounds = f"{'' if start is None else start}:{'' if stop is None else stop}"
+    return bounds if step == 1 else f"{bounds}:{step}"
 
 
 def mac(acc: str, a: str, b: str, dt: np.dtype) -> str:

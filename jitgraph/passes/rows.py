@@ -1,7 +1,16 @@
 """Row fusion: consecutive loop nests over the same outer axes become one parallel loop.
 
 A matrix product may start a row loop: `relu(x @ W + b)` computes one row of the product, then
-applies the bias and activation to that row while it is in cache, in the output's own row.
+applies the bias and activation to that row while it is in cache, in the output's own row. That
+holds for products computed by loops (integer and bool dtypes, batched or mixed-dtype products).
+A product BLAS can compute (`blas_product`: float32/float64 matrices read as stored arrays) is one
+call to `np.dot` before the loop nests that read it: BLAS's blocked, multi-threaded kernels are
+several times faster than a row loop, and its threads cannot run inside a `prange` (called from
+Numba's threads, OpenBLAS's pool serializes and oversubscribes the cores). Its epilogue is then
+one more pass over the product, written in place (the memory plan puts the product in the
+epilogue's output), and the report declines the fusion with reason `blas-product`. The kernel
+still computes products below kernel.BLAS_MIN_WORK multiply-adds with loops (a run-time branch
+on the sizes): for those, handing work to BLAS's threads costs more than the product.
 
 Row softmax is four nests after partitioning (max, exp, sum, divide), each a pass over memory.
 They share their outer axis (rows), and each reads what the earlier ones produced *at the same
@@ -20,11 +29,15 @@ Groups are merged only with their neighbours in execution order, so the result s
 
 from __future__ import annotations
 
+import importlib.util
 from dataclasses import dataclass, field
+from functools import cache
+
+import numpy as np
 
 from ..ir.dims import Dim
 from ..ir.node import Node
-from ..ir.ops import Kind, kind
+from ..ir.ops import Kind, Op, kind
 from ..ir.shape_env import ShapeEnv
 from .partition import Decline, Group, Plan
 
@@ -61,6 +74,73 @@ class RowGroup:
         return [r for r in self.roots if r in materialized]
 
 
+BLAS_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+@cache
+def blas_available() -> bool:
+    """Numba binds BLAS through SciPy (scipy.linalg.cython_blas): without SciPy, np.dot does not
+    compile in a kernel, and every product runs as loops."""
+    return importlib.util.find_spec("scipy") is not None
+
+
+def blas_product(node: Node) -> bool:
+    """Is `node` a product the kernel computes with one BLAS call (`np.dot(a, b, out)`)?
+
+    Matrix @ matrix, matrix @ vector and vector @ matrix where both operands and the result
+    have one float dtype (BLAS has no integer or bool kernels, and a mixed-dtype product would
+    need converted copies), each operand readable as an array (`blas_operand`). Batched and
+    vector @ vector products stay loops. The answer depends on the node alone, so the plan
+    (rows.py) and codegen (kernel.py) agree without passing it along."""
+    if node.op is not Op.MATMUL or not blas_available():
+        return False
+    a, b = node.inputs
+    return (
+        node.dtype in BLAS_DTYPES
+        and a.dtype == node.dtype
+        and b.dtype == node.dtype
+        and (a.ndim, b.ndim) in ((2, 2), (2, 1), (1, 2))
+        and blas_operand(a)
+        and blas_operand(b)
+    )
+
+
+def blas_operand(node: Node) -> bool:
+    """Can the kernel pass `node` to np.dot as an array expression? Arguments, constants and
+    stored values (matmul operands that are computed are always stored), read through
+    transposes (a transposed C array is a Fortran array: BLAS reads it with its transpose flag,
+    no copy) and basic indexing with integers and forward slices (a strided view is copied to
+    a contiguous array first); and a constant filling a vector (`ones @ g`, the sum of g's
+    rows, as autodiff writes bias gradients), made with np.full. Other broadcasts, new axes and
+    reversed slices stay loops."""
+    if is_filled_vector(node):
+        return True
+    while kind(node.op) is Kind.VIEW:
+        if node.op is Op.GETITEM:
+            for item in node.attr("items"):
+                if item[0] not in ("int", "slice") or (item[0] == "slice" and item[3] < 1):
+                    return False
+        elif node.op is Op.TRANSPOSE:
+            if node.attr("perm") != tuple(reversed(range(node.ndim))):
+                return False  # only a reversal of all axes is Numba's `.T`
+        else:
+            return False
+        node = node.inputs[0]
+    if kind(node.op) is Kind.SOURCE:
+        return node.op in (Op.VAR, Op.CONST) and node.ndim > 0
+    return True
+
+
+def is_filled_vector(node: Node) -> bool:
+    """A 1-D broadcast of a scalar constant (np.full / np.ones of a runtime length)."""
+    return (
+        node.op is Op.BROADCAST
+        and node.ndim == 1
+        and node.inputs[0].op is Op.CONST
+        and node.inputs[0].ndim == 0
+    )
+
+
 def space(group: Group) -> tuple[Dim, ...]:
     return group.root.inputs[0].shape if group.kind is Kind.REDUCE else group.root.shape
 
@@ -71,9 +151,11 @@ def outer_limit(group: Group) -> int:
         # Only computed roots: an output that is an argument or a view is a plain copy.
         return group.root.ndim if kind(group.root.op) is Kind.ELEMWISE else 0
     if group.kind is Kind.MATMUL:
-        # A product of matrices can start a row loop (its epilogue follows per row); a product
-        # of vectors has no rows.
+        # A product of matrices computed by loops can start a row loop (its epilogue follows
+        # per row); a product of vectors has no rows; BLAS computes the whole product at once.
         a, b = group.root.inputs
+        if blas_product(group.root):
+            return 0
         return group.root.ndim - 1 if a.ndim >= 2 and b.ndim >= 2 else 0
     if group.kind is Kind.REDUCE:
         axes = group.root.attr("axes")
@@ -84,19 +166,35 @@ def outer_limit(group: Group) -> int:
 
 
 def _reads(group: Group, produced: set[Node]) -> tuple[list[Node], list[Node]]:
-    """Values of `produced` the group reads (direct reads, reads through a view)."""
+    """Values of `produced` the group reads (direct reads, reads through a view).
+
+    A member computed under a view of the group (`(x - t).T`: the subtraction is evaluated at
+    the transposed index) reads everything at remapped indices, so its reads count as reads
+    through a view too."""
     members = set(group.members)
+    remapped = _under_views(group)
     direct, through_view = [], []
     for member in group.members:
         for inp in member.inputs:
             if inp in members:
                 continue
-            base, viewed = inp, False
+            base, viewed = inp, member in remapped or kind(member.op) is Kind.VIEW
             while base not in produced and kind(base.op) is Kind.VIEW:
                 base, viewed = base.inputs[0], True
             if base in produced:
-                (through_view if viewed or kind(member.op) is Kind.VIEW else direct).append(base)
+                (through_view if viewed else direct).append(base)
     return direct, through_view
+
+
+def _under_views(group: Group) -> set[Node]:
+    """Members of the group evaluated at an index a view of the group remapped: the inputs,
+    direct or indirect, of its VIEW members."""
+    members = set(group.members)
+    under: set[Node] = set()
+    for member in reversed(group.members):  # root first: consumers before their inputs
+        if member in under or kind(member.op) is Kind.VIEW:
+            under.update(i for i in member.inputs if i in members)
+    return under
 
 
 def _joinable(rows: RowGroup, group: Group, env: ShapeEnv, declined: list[Decline]) -> int:
@@ -164,10 +262,31 @@ def fuse_rows(plan: Plan) -> Plan:
             merged.append(group)
     if current is not None:
         merged.append(_finish(current, plan, env))
+    _decline_blas_epilogues(plan)
     # A value row fusion keeps in registers or in an output row is no longer a declined fusion.
     resolved = {n for g in merged if isinstance(g, RowGroup) for n in g.row_locals | set(g.stash)}
     declined = [d for d in plan.declined if d.node not in resolved]
     return Plan(plan.graph, merged, declined, plan.materialized)
+
+
+def _decline_blas_epilogues(plan: Plan) -> None:
+    """Report each BLAS product that a later loop nest reads: that nest (the epilogue, as the
+    bias and activation of `relu(x @ W + b)`) runs as its own pass over the stored product
+    instead of inside the product's row loop."""
+    for group in plan.groups:
+        if group.kind is not Kind.MATMUL or not blas_product(group.root):
+            continue
+        readers = [g for g in plan.groups if g is not group and any(_reads(g, {group.root}))]
+        if readers:
+            plan.declined.append(
+                Decline(
+                    group.root,
+                    "blas-product",
+                    "computed by one BLAS call (np.dot; below kernel.BLAS_MIN_WORK "
+                    "multiply-adds, by its own loop nest): the loop nests reading it make "
+                    "their own pass over it",
+                )
+            )
 
 
 def _finish(rows: RowGroup, plan: Plan, env: ShapeEnv) -> Group | RowGroup:
