@@ -275,8 +275,8 @@ def _put_rule(node: Node, g: Node, i: int) -> Node | None:
 
 def _control_rule(node: Node, g: Node, i: int) -> Node:
     raise GraphTypeError(
-        "gradients through loops with a runtime trip count and runtime branches are not "
-        "supported yet; loops with bounds known at compile time are unrolled and differentiate"
+        "gradients through loops with a runtime trip count are not supported yet; loops "
+        "with bounds known at compile time are unrolled and differentiate"
     )
 
 
@@ -456,6 +456,7 @@ def vjp(outputs: Sequence[Node], seeds: Sequence[Node], wrt: Sequence[Node]) -> 
                 f"cannot differentiate with respect to {_describe(w)} of dtype "
                 f"{w.dtype}: only floating-point values have gradients"
             )
+    outputs = control.branches_as_selects(outputs)
     order = topological_order(outputs)
     active = _active(order, wrt)
     cotangents: dict[Node, Node] = {}

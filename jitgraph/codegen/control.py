@@ -210,13 +210,15 @@ def emit_branch(kb: KernelBuilder, node: Node, cond: Node, inits: list[Node],
     each side writes the carried values into result storage made before the `if`."""
     body = body_of(node)
     results: list[Binding] = []
-    for ph, init in zip(carried_phs, inits, strict=True):
-        bindings[ph] = readable(kb, init)
+    read = {n for graph in (body.graph, body.orelse) for n in graph.nodes()}
+    for ph, init, out in zip(carried_phs, inits, body.graph.outputs, strict=True):
+        if ph in read:  # a name both sides bind is not read before (its init is a dummy)
+            bindings[ph] = readable(kb, init)
         name = kb.fresh("r")
-        if ph.ndim == 0:
+        if out.ndim == 0:
             results.append(("scalar", name))
         else:
-            allocate(kb, name, ph)
+            allocate(kb, name, out)  # the result's type: the sides may widen it
             results.append(("array", name))
     sides = []
     for graph in (body.graph, body.orelse):

@@ -25,6 +25,7 @@ Runtime indices: `x[i]`, `x[i, 1:]`, `x[i] = v` with an integer `i` known only a
 from __future__ import annotations
 
 import ast
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,7 +33,8 @@ import numpy as np
 
 from ..ir import build, control, dtypes
 from ..ir import dims as D
-from ..ir.node import Node
+from ..ir.node import Node, topological_order
+from ..ir.ops import Kind, Op, kind
 from .errors import Problems
 from .values import (
     POISON,
@@ -375,3 +377,199 @@ def _root_name(root: ArrayObject, env: dict[str, Any]) -> str:
         if isinstance(value, ArrayObject) and value.root() is root:
             return name
     return "array"
+
+
+# -- branches --------------------------------------------------------------------------------
+# An `if` on a runtime condition is a BRANCH node (ir/control.py) whose sides the kernel runs
+# in an `if` / `else`, unless both sides compute only elementwise values (arithmetic, ufuncs,
+# views): those are translated as both sides merged with where(), one fused loop with no
+# stored intermediates, which computes both sides and so costs little more than one. A side
+# with a runtime index, a reduction, a product, a loop or an update is a real branch: the side
+# not taken computes nothing and raises nothing.
+
+_CHEAP_KINDS = (Kind.ELEMWISE, Kind.SOURCE, Kind.VIEW)
+_COSTLY_OPS = (Op.WRAP, Op.AT, Op.RESULT)
+
+
+class BranchTranslation:
+    """Mixed into the Translator: `if` statements decided at run time."""
+
+    def runtime_if(self, node: ast.If, cond: Node) -> None:
+        frame = self.frame
+        roots = self.live_roots()
+        before_env, before_roots = dict(frame.env), {root: root.value for root in roots}
+        outside = set(topological_order([cond, *_nodes_of([*before_env.values(),
+                                                             *before_roots.values()])]))
+        saved_problems, saved_unrolled = self.problems, self.unrolled
+        self.problems = Problems()
+        try:  # a trial, to see what the sides compute
+            self.where_if(node, cond)
+            changed = [v for k, v in frame.env.items() if before_env.get(k) is not v]
+            changed += [root.value for root in roots if root.value is not before_roots[root]]
+            computed = [n for n in topological_order(_nodes_of(changed)) if n not in outside]
+            cheap = all(kind(n.op) in _CHEAP_KINDS and n.op not in _COSTLY_OPS for n in computed)
+            failed = bool(self.problems)
+        finally:
+            self.problems, self.unrolled = saved_problems, saved_unrolled
+            frame.env.clear()
+            frame.env.update(before_env)
+            for root, value in before_roots.items():
+                root.value = value
+        if cheap or failed:  # problems are reported by the where() translation
+            self.where_if(node, cond)
+        else:
+            self.branch_if(node, cond, outside)
+
+    def branch_if(self, node: ast.If, cond: Node, outside: set[Node]) -> None:
+        """The BRANCH node: a first pass over placeholders finds what the sides change and
+        the types they give it; the second builds the node (see Scope.close)."""
+        frame = self.frame
+        names: dict[str, Carry] = {}
+        for name in assigned_names(node.body + node.orelse):
+            value = frame.env.get(name)
+            if isinstance(value, ArrayObject):
+                names[name] = dataclasses.replace(_carry_of(value.read()), array=True)
+            elif value is not POISON and _is_scalar_value(value):
+                names[name] = _carry_of(to_node(value))
+        roots = {root: _carry_of(root.value) for root in self.live_roots()}
+        sides, bound = self.branch_pass(node, cond, names, roots, outside, None)
+        merged, plain = self.branch_types(node, sides, bound)
+        changed = {r: roots[r] for r in roots if any(v[r] is not bound[r] for _, v in sides)}
+        self.branch_pass(node, cond, names, changed, outside, merged)
+        frame.env.update(plain)
+
+    def branch_pass(self, node, cond, names, roots, outside, merged):
+        """Translate both sides over placeholders for `names` and `roots`. Without `merged`
+        (the result types), a trial: returns each side's (env, root values) and the values the
+        placeholders stood for. With it: builds the BRANCH node and binds its results."""
+        frame = self.frame
+        before_env = dict(frame.env)
+        before_roots = {root: root.value for root in self.live_roots()}
+        saved_problems, saved_unrolled = self.problems, self.unrolled
+        if merged is None:
+            self.problems = Problems()
+        scope = control.Scope("branch", f"line {node.lineno}")
+        bound: dict[Any, Any] = {}
+        carried_names = [n for n in names if merged is None or n in merged]
+        for name in carried_names:
+            carry = names[name]
+            ph = scope.carry(name, carry.dtype, carry.shape, carry.weak)
+            if carry.array:
+                obj = ArrayObject(ph)
+                obj.writable = False
+                obj.why_readonly = (f"{name!r} is rebound to a new array in this branch; "
+                                    "writing into it before the rebinding is not supported "
+                                    "(copy it first: x = x.copy())")
+                bound[name] = obj
+            else:
+                bound[name] = ph
+        new_names = [n for n in (merged or {}) if n not in names]
+        for name in new_names:  # bound by both sides only: the placeholder is never read
+            scope.carry(name, merged[name].dtype, merged[name].shape, merged[name].weak)
+        for root, carry in roots.items():
+            bound[root] = scope.carry(_root_name(root, before_env), carry.dtype, carry.shape,
+                                      carry.weak)
+        sides = []
+        frame.runtime_depth += 1
+        frame.runtime_what.append("an `if` decided at run time")
+        try:
+            for block in (node.body, node.orelse):
+                frame.env.update({n: bound[n] for n in carried_names})
+                for root in roots:
+                    root.value = bound[root]
+                self.exec_block(block)
+                sides.append((dict(frame.env), {root: root.value for root in roots}))
+                frame.env.clear()
+                frame.env.update(before_env)
+        finally:
+            frame.runtime_depth -= 1
+            frame.runtime_what.pop()
+            for root, value in before_roots.items():
+                root.value = value
+            self.problems, self.unrolled = saved_problems, saved_unrolled
+        if merged is None:
+            return sides, bound
+        inits, outs = [], [[], []]
+        for name in [*carried_names, *new_names]:
+            carry = merged[name]
+            if name in names:
+                before = before_env[name]
+                inits.append(before.read() if isinstance(before, ArrayObject) else to_node(before))
+            else:
+                inits.append(_zeros(carry))
+            for k, (env, _) in enumerate(sides):
+                value = env[name]
+                outs[k].append(_as(carry, value.read() if isinstance(value, ArrayObject)
+                                   else to_node(value)))
+        for root in roots:
+            inits.append(before_roots[root])
+            for k, (_, values) in enumerate(sides):
+                outs[k].append(values[root])
+        try:
+            results = scope.close(inits, outs[0], orelse=outs[1], branch_cond=cond,
+                                  outside=outside)
+        except AssertionError as error:
+            raise Unsupported(f"this branch cannot be compiled: {error}", node=node) from None
+        for name, result_node in zip([*carried_names, *new_names], results, strict=False):
+            frame.env[name] = ArrayObject(result_node) if merged[name].array else result_node
+        for root, result_node in zip(roots, results[len(carried_names) + len(new_names):],
+                                     strict=True):
+            root.value = result_node
+
+    def branch_types(self, node: ast.If, sides, bound: dict[Any, Any]):
+        """From the trial: the result type of each name the sides change (both sides' values
+        joined), and the names that get one value whichever side runs (unbound in a side:
+        unbound after; a static value both sides leave or give)."""
+        (then_env, _), (else_env, _) = sides
+        merged: dict[str, Carry] = {}
+        plain: dict[str, Any] = {}
+        for name in assigned_names(node.body + node.orelse):
+            a, b = then_env.get(name, Unbound(name)), else_env.get(name, Unbound(name))
+            if a is POISON or b is POISON:
+                plain[name] = POISON
+                continue
+            if isinstance(a, Unbound) or isinstance(b, Unbound):
+                plain[name] = Unbound(name)  # an error if read after the branch
+                continue
+            if a is b and name in bound and a is bound[name]:
+                continue  # unchanged
+            if a is b and not _nodes_of([a]):
+                plain[name] = a  # a static value both sides give
+                continue
+            if not all(isinstance(v, ArrayObject) or _is_scalar_value(v) for v in (a, b)):
+                raise Unsupported(f"variable {name!r} gets values of different kinds in the "
+                                  "branches of an `if` decided at run time; this is not "
+                                  "supported yet", "make both branches assign arrays or numbers",
+                                  node=node.test)
+            x, y = (v.read() if isinstance(v, ArrayObject) else to_node(v) for v in (a, b))
+            if x.shape != y.shape:
+                raise Unsupported(f"variable {name!r} gets arrays of different shapes "
+                                  f"({D.format_shape(x.shape)}) and ({D.format_shape(y.shape)}) "
+                                  "in the branches of an `if` decided at run time",
+                                  node=node.test)
+            array = isinstance(a, ArrayObject) or isinstance(b, ArrayObject)
+            merged[name] = Carry(_widen(_carry_of(x), y), x.shape, x.weak and y.weak, array)
+        return merged, plain
+
+
+def _nodes_of(values: list[Any]) -> list[Node]:
+    """The graph nodes among `values` (names' values: arrays, scalars, tuples of them)."""
+    found: list[Node] = []
+    stack = list(values)
+    while stack:
+        value = stack.pop()
+        if isinstance(value, ArrayObject):
+            if value.base is None:
+                found.append(value.value)
+            else:
+                stack.append(value.base)
+        elif isinstance(value, Node):
+            found.append(value)
+        elif isinstance(value, (tuple, list)):
+            stack.extend(value)
+    return found
+
+
+def _zeros(carry: Carry) -> Node:
+    zero = build.const(0, carry.dtype)
+    return build.broadcast_to(zero, carry.shape) if carry.shape else zero

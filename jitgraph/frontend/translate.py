@@ -27,7 +27,7 @@ from ..ir.ops import Op
 from . import builtins_api, numpy_api
 from .check import UNSUPPORTED, check_function
 from .errors import Problem, ProblemKind, Problems
-from .loops import LoopTranslation, RuntimeRange
+from .loops import BranchTranslation, LoopTranslation, RuntimeRange
 from .source import FunctionSource, function_source, problem_at
 from .values import (
     JIT_TYPES,
@@ -99,7 +99,7 @@ _COMPARE: dict[type, tuple[Op, Callable]] = {
 _SAFE_STATIC = (bool, int, float, str, tuple, list, type(None), np.generic, np.dtype, range)
 
 
-class Translator(LoopTranslation):
+class Translator(LoopTranslation, BranchTranslation):
     """Translates one specialization. `weak_args`: runtime Python-scalar argument nodes, by name
     (a value derived only from them can be made static by re-specializing)."""
 
@@ -425,7 +425,7 @@ class Translator(LoopTranslation):
 
     # -- runtime if ----------------------------------------------------------------------------
 
-    def runtime_if(self, node: ast.If, cond: Node) -> None:
+    def where_if(self, node: ast.If, cond: Node) -> None:
         """Both branches translated; each variable and array they change merged with where()."""
         frame = self.frame
         roots = self.live_roots()

@@ -138,18 +138,28 @@ class Scope:
 
     def close(self, inits: Sequence[Node], nexts: Sequence[Node], *, bounds: Sequence[Node] = (),
               cond: Node | None = None, orelse: Sequence[Node] | None = None,
-              branch_cond: Node | None = None) -> list[Node]:
+              branch_cond: Node | None = None, outside: set[Node] | None = None) -> list[Node]:
         """The LOOP/BRANCH node over `inits` (one per carried placeholder) and the RESULT nodes
         of its carried values. `nexts`: each carried value after the body. `bounds`: a for
         loop's start, stop, step. `cond`: a while loop's condition. `orelse`/`branch_cond`: a
-        branch's other side and its condition."""
-        for ph, init, new in zip(self.carried, inits, nexts, strict=True):
-            for value in (init, new):
-                if value.shape != ph.shape or value.dtype != ph.dtype:
-                    raise AssertionError(f"control: {ph.attr('name')} changes type in the body")
+        branch's other side and its condition.
+
+        A loop's carried values keep their placeholder's type. A branch's placeholders are the
+        values before it, and both sides give each result one type, which may be wider (`x` an
+        int before, `x = x * 0.5` in one side). `outside`: the nodes that exist before a
+        branch; only those are captured (computed before it), and everything else the sides
+        compute stays in them, so a side that is not taken computes nothing (and raises
+        nothing: `if i < n: t = x[i]`). Without it, every subexpression that depends on no
+        placeholder is captured (a loop's invariant code, hoisted)."""
+        pairs = zip(self.carried, inits, nexts, orelse or nexts, strict=True)
+        for ph, init, new, other in pairs:
+            same = (init,) if self.kind == "branch" else (init, new)
+            if any(v.shape != ph.shape or v.dtype != ph.dtype for v in same) or (
+                    new.shape != other.shape or new.dtype != other.dtype):
+                raise AssertionError(f"control: {ph.attr('name')} changes type in the body")
         own = set(self.carried) | ({self.index} if self.index is not None else set())
         roots = list(nexts) + ([cond] if cond is not None else []) + list(orelse or [])
-        captures = _captures(roots, own)
+        captures = _captures(roots, own) if outside is None else _outside(roots, own, outside)
         capture_phs = [
             placeholder(self.id, f"c{k}", len(self.carried) + 1 + k, c.dtype, c.shape, c.weak)
             for k, c in enumerate(captures)
@@ -186,7 +196,9 @@ def body_of(node: Node) -> Body:
 def result(node: Node, index: int) -> Node:
     """Carried value `index` of a LOOP/BRANCH node after it ran (typed as its placeholder)."""
     body = body_of(node)
-    ph = body.graph.args[(1 if body.has_index else 0) + index]
+    # A loop's value keeps its placeholder's type; a branch's is its sides' (Scope.close).
+    ph = body.graph.outputs[index] if body.kind == "branch" else body.graph.args[
+        (1 if body.has_index else 0) + index]
     return Node.make(Op.RESULT, (node,), {"index": index}, ph.shape, ph.dtype, weak=ph.weak)
 
 
@@ -222,6 +234,26 @@ def _captures(roots: Sequence[Node], own: set[Node]) -> list[Node]:
     return list(captures)
 
 
+def _outside(roots: Sequence[Node], own: set[Node], outside: set[Node]) -> list[Node]:
+    """The nodes of `outside` that `roots` read (through views), and other sources that are
+    not free to read anywhere: a branch's captures (see Scope.close)."""
+    captures: dict[Node, None] = {}
+    seen: set[Node] = set()
+    stack = list(roots)
+    while stack:
+        node = stack.pop()
+        if node in seen or node in own:
+            continue
+        seen.add(node)
+        if node.op in _KEPT_SOURCES:
+            continue
+        if kind(node.op) is Kind.VIEW or (node not in outside and kind(node.op) is not Kind.SOURCE):
+            stack.extend(node.inputs)
+        else:
+            captures.setdefault(node)
+    return list(captures)
+
+
 def _substitute(outputs: Sequence[Node], swap: dict[Node, Node]) -> list[Node]:
     """`outputs` rebuilt with each node in `swap` replaced (same types: nodes are re-made)."""
     done = dict(swap)
@@ -237,4 +269,30 @@ def _substitute(outputs: Sequence[Node], swap: dict[Node, Node]) -> list[Node]:
         inputs = tuple(done[i] for i in node.inputs)
         done[node] = node if inputs == node.inputs else Node.make(
             node.op, inputs, dict(node.attrs), node.shape, node.dtype, node.weak, node.checks)
+    return [done[n] for n in outputs]
+
+
+def branches_as_selects(outputs: Sequence[Node]) -> list[Node]:
+    """`outputs` with every branch's results computed as `where(cond, then, else)` over both
+    sides inlined: the form autodiff differentiates (where's rule routes each side's
+    gradient). Both sides are then computed, so a side that would raise (an index out of range
+    in the side not taken) raises here."""
+    done: dict[Node, Node] = {}
+    for node in topological_order(outputs):
+        inputs = tuple(done[i] for i in node.inputs)
+        if node.op is Op.RESULT and node.inputs[0].op is Op.BRANCH:
+            branch = node.inputs[0]
+            body = body_of(branch)
+            head, inits, captures = split_inputs(Node.make(
+                branch.op, tuple(done[i] for i in branch.inputs), dict(branch.attrs),
+                branch.shape, branch.dtype))
+            swap = dict(zip(body.graph.args, [*inits, *captures], strict=True))
+            k = node.attr("index")
+            sides = [_substitute([g.outputs[k]], swap)[0] for g in (body.graph, body.orelse)]
+            done[node] = build.where(head[0], *branches_as_selects(sides))
+        elif inputs == node.inputs:
+            done[node] = node
+        else:
+            done[node] = Node.make(node.op, inputs, dict(node.attrs), node.shape, node.dtype,
+                                   node.weak, node.checks)
     return [done[n] for n in outputs]

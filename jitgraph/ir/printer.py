@@ -88,13 +88,28 @@ def format_node(node: Node, names: dict[Node, str]) -> str:
 
 def format_graph(graph: Graph, name: str = "graph", names: dict[Node, str] | None = None) -> str:
     names = names or value_names(graph)
-    lines = [
-        "  " + format_node(node, names)
-        for node in graph.nodes()
-        if node.op is not Op.VAR and not (node.op is Op.CONST and node.ndim == 0)
-    ]
+    lines = []
+    for node in graph.nodes():
+        if node.op is Op.VAR or (node.op is Op.CONST and node.ndim == 0):
+            continue
+        lines.append("  " + format_node(node, names))
+        if node.op in (Op.LOOP, Op.BRANCH):
+            lines += _format_bodies(node)
     params = ", ".join(f"{n.attr('name')}: {format_type(n)}" for n in graph.args)
     results = ", ".join(format_type(n) for n in graph.outputs)
     header = f"def {name}({params}) -> ({results}):"
     footer = "  return " + ", ".join(names[n] for n in graph.outputs)
     return "\n".join([header, *lines, footer])
+
+
+def _format_bodies(node: Node) -> list[str]:
+    """The graphs a LOOP or BRANCH node holds, indented under it: a while loop's condition,
+    then the body (a branch: the side run when its condition holds), then a branch's else."""
+    body = node.attr("body")
+    sides = {"for": ("body",), "while": ("cond", "body"), "branch": ("then", "else")}[body.kind]
+    graphs = [g for g in (body.cond, body.graph, body.orelse) if g is not None]
+    lines = []
+    for label, graph in zip(sides, graphs, strict=True):
+        text = format_graph(graph, name=label).replace("def ", "", 1)
+        lines += ["    " + line for line in text.splitlines()]
+    return lines

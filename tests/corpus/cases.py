@@ -107,4 +107,7 @@ CASES = [
     Case(loops.long_decay, lambda r: (f32(r, 4),)),
     Case(loops.pick_row, lambda r: (f64(r, 4, 5), -2)),
     Case(loops.scatter_rows, lambda r: (f64(r, 6, 3), f64(r, 3, 3), 2)),
+    Case(loops.lookup_or_default, lambda r: (f64(r, 5), 7)),
+    Case(loops.clipped_row_sums, lambda r: (f64(r, 9, 4),)),
+    Case(loops.normalize_if_large, lambda r: (5.0 * f64(r, 12),)),
 ]

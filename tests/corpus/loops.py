@@ -97,3 +97,35 @@ def scatter_rows(out, src, start):
     for k in range(src.shape[0]):
         out[start + k, :] = src[k] + out[start + k, :]
     return out
+
+
+def lookup_or_default(x, i):
+    """A runtime branch guarding an index: the side not taken must not raise."""
+    value = np.float64(-1.0)
+    if 0 <= i < x.shape[0]:
+        value = x[i] * 2.0
+    return value
+
+
+def clipped_row_sums(X):
+    """A branch per row inside a runtime loop, writing the output in place."""
+    out = np.zeros(X.shape[0])
+    for i in range(X.shape[0]):
+        if X[i, 0] > 0:
+            out[i] = X[i].sum()
+        else:
+            out[i] = -1.0
+    return out
+
+
+def normalize_if_large(x):
+    """A top-level branch on data with a reduction in one side and an update in the other."""
+    total = np.abs(x).sum()
+    if total > 10.0:
+        y = x / total
+        scale = 1.0 / total
+    else:
+        y = x.copy()
+        y[0] = 0.0
+        scale = 1.0
+    return y, scale
