@@ -53,6 +53,11 @@ class RuntimeIndexError(JitGraphError, IndexError):
     from compiled code with (site, index, size); `site` is the user's expression and location."""
 
     def __str__(self) -> str:
+        if len(self.args) == 4:  # a window x[i:i+k] (ir/control.py checked_window)
+            site, index, size, length = self.args
+            return (f"slice of {length} elements starting at index {index} is out of bounds "
+                    f"for axis with size {size} ({site}; jitgraph needs all {length} elements, "
+                    f"where NumPy would return a shorter slice)")
         if len(self.args) != 3:
             return super().__str__()
         site, index, size = self.args

@@ -16,7 +16,7 @@ from .codegen.entry import check_failed
 from .errors import CodegenError
 from .ir import dims as D
 from .ir.build import key_from_items
-from .ir.control import body_of, checked_index, split_inputs
+from .ir.control import at_lengths, body_of, checked_index, checked_window, split_inputs
 from .ir.node import Graph, Node
 from .ir.ops import BINARY, REDUCTIONS, UNARY, Op
 
@@ -72,6 +72,9 @@ def _evaluate_node(node: Node, values: list[Any], shapes: list) -> Any:
         result[key_from_items(node.attr("items"))] = values[1]
         return result
     if op is Op.WRAP:
+        length = node.attr("length")
+        if length is not None:
+            return checked_window(int(values[0]), int(values[1]), length, node.attr("site"))
         return checked_index(int(values[0]), int(values[1]), node.attr("site"))
     if op is Op.AT:
         return np.asarray(values[0])[_at_key(node, values[1:])]
@@ -88,8 +91,8 @@ def _evaluate_node(node: Node, values: list[Any], shapes: list) -> Any:
 
 def _at_key(node: Node, indices: list[Any]) -> tuple:
     key: list[Any] = [slice(None)] * (len(node.inputs[0].shape))
-    for axis, i in zip(node.attr("axes"), indices, strict=True):
-        key[axis] = int(i)
+    for axis, i, k in zip(node.attr("axes"), indices, at_lengths(node), strict=True):
+        key[axis] = int(i) if k is None else slice(int(i), int(i) + k)
     return tuple(key)
 
 

@@ -264,6 +264,22 @@ def ellipsis_view_of_0d(x0):
     return t1
 
 
+def update_copies_over_what_its_value_reads(x0):
+    x0[-2] = (x0 ** 0.5)[0]  # the update must not be placed in the buffer of x0 ** 0.5
+    x0 += np.broadcast_to(x0 @ x0, (2,))
+
+
+def unused_write_keeps_its_check(x0):
+    t1 = np.square(x0)
+    t1[:3] = t1  # never read again; NumPy raises for 5 elements into 3
+    return x0 * 2.0
+
+
+def argmin_index_is_an_int64(x):
+    t1 = x.argmin()  # no element below the start (inf): the index stays 0
+    return t1 % t1  # NumPy: 0 (a warning); a Python int 0 % 0 raises
+
+
 def in_place_with_literal_shape(x):
     x *= np.ones(3)
     return x
@@ -336,6 +352,12 @@ REGRESSIONS = [
     pytest.param(ellipsis_view_of_0d, (np.array(5, np.int32),), "python",
                  marks=_xfail("0-d x[...] is read as a copy, not a view (frontend)"),
                  id="ellipsis-view-0d"),
+    pytest.param(update_copies_over_what_its_value_reads, (np.array([0.5, 7.45]),), "python",
+                 id="update-slot-reuse"),  # fuzz '0:9184'
+    pytest.param(unused_write_keeps_its_check, (np.ones(5),), "python",
+                 id="unused-write-check"),  # fuzz '0:6244'
+    pytest.param(argmin_index_is_an_int64, (np.array([np.inf, np.inf]),), "python",
+                 id="argmin-int64"),  # fuzz '0:6319'
     pytest.param(in_place_with_literal_shape, (np.arange(3.0),), "reference",
                  id="inplace-static-shape"),
     pytest.param(element_aug_assign_casts_unsafely, (np.array([1.0, -1.0]),), "reference",

@@ -117,3 +117,32 @@ def test_too_many_runtime_indices_is_a_located_error():
 
     with pytest.raises(jg.ArgumentShapeError, match="array is 1-dimensional, but 2 were indexed"):
         jg.jit(too_many, backend="python")(np.zeros(3), 1)
+
+
+def window_sum(x, i):
+    return x[i - 1:i + 2].sum()
+
+
+def prefix_sum(x):
+    return x[:x.argmax()].sum()  # a length that depends on the data
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_runtime_windows_match_numpy_and_refuse_short_slices(backend):
+    f = jg.jit(window_sum, backend=backend)
+    x = np.arange(10.0)
+    for i in (1, 5, 8, -3):
+        assert f(x, i) == window_sum(x, i)
+    # NumPy returns fewer than 3 elements here (x[9:12], x[-2:1]): jitgraph raises
+    for i in (9, -1, 0):
+        with pytest.raises(IndexError, match=r"slice of 3 elements starting at index .* "
+                                             r"\(x\[i - 1:i \+ 2\] at .*test_loops.py:"):
+            f(x, i)
+
+
+def test_slices_of_runtime_length_are_reported_with_a_caret():
+    with pytest.raises(jg.JitGraphError) as info:
+        jg.jit(prefix_sum, backend="python")(np.arange(5.0))
+    text = str(info.value)
+    assert "length is known only at run time" in text and "test_loops.py:" in text
+    assert "^" in text and "x[i:i + k]" in text

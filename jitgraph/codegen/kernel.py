@@ -16,6 +16,7 @@ import numpy as np
 
 from ..errors import CodegenError
 from ..ir import dims as D
+from ..ir.control import at_lengths
 from ..ir.dims import Dim
 from ..ir.node import ConstValue, Node
 from ..ir.ops import Kind, Op, kind
@@ -339,7 +340,7 @@ class KernelBuilder:
                 self.close_chunks(stack, chunked, acc, best_i, op)
                 stack.close()
                 return self.finish_full_reduction(root, target, chunked, acc_dt, init, op)
-            result = best_i if op in (Op.ARGMAX, Op.ARGMIN) else acc
+            result = f"np.int64({best_i})" if op in (Op.ARGMAX, Op.ARGMIN) else acc
             out_idx = tuple(
                 outer[kept.index(a)] if a in kept else "0"
                 for a in range(x.ndim)
@@ -393,7 +394,7 @@ class KernelBuilder:
                 combine(op, acc, best_i, f"{parts}[{c}]", acc_dt, acc_dt, f"{parts_i}[{c}]")
             )
         self.out.extend(reduce_finish(op, acc, acc_dt))
-        result = best_i if op in (Op.ARGMAX, Op.ARGMIN) else acc
+        result = f"np.int64({best_i})" if op in (Op.ARGMAX, Op.ARGMIN) else acc
         out_idx = ("0",) * root.ndim
         self.assign(target, root, out_idx, scalar.cast(result, _result_dt(op, acc_dt), root.dtype))
 
@@ -610,7 +611,7 @@ class KernelBuilder:
     ) -> None:
         """Store a row reduction's result: a register value, or its row of the target."""
         root, op = part.root, part.root.op
-        result = best_i if op in (Op.ARGMAX, Op.ARGMIN) else acc
+        result = f"np.int64({best_i})" if op in (Op.ARGMAX, Op.ARGMIN) else acc
         expr = scalar.cast(result, _result_dt(op, acc_dt), root.dtype)
         if target is None:
             local = self.fresh("r")
@@ -689,11 +690,17 @@ class KernelBuilder:
         on the other axes."""
         first = 1 if node.op is Op.AT else 2
         runtime = dict(zip(node.attr("axes"), node.inputs[first:], strict=True))
+        windows = dict(zip(node.attr("axes"), at_lengths(node), strict=True))
         rest = iter(idx)
-        return tuple(
-            self.read(runtime[axis], ()) if axis in runtime else next(rest)
-            for axis in range(node.inputs[0].ndim)
-        )
+        result = []
+        for axis in range(node.inputs[0].ndim):
+            if axis not in runtime:
+                result.append(next(rest))
+            elif windows[axis] is None:
+                result.append(self.read(runtime[axis], ()))
+            else:  # a window x[i:i+k]: its start plus the index within it
+                result.append(f"({self.read(runtime[axis], ())} + {next(rest)})")
+        return tuple(result)
 
     def emit_reshape(self, root: Node) -> None:
         src = root.inputs[0]

@@ -212,6 +212,8 @@ def render_op(node: Node, operands: list[tuple[str, Node]]) -> str:
         [np.dtype(bool), node.dtype, node.dtype] if node.op is Op.WHERE else [dt] * len(operands)
     )
     args = [operand(expr, n, target) for (expr, n), target in zip(operands, targets)]
+    if node.op is Op.WRAP and node.attr("length") is not None:  # a window's start
+        return f"_wrap_window({args[0]}, {args[1]}, {node.attr('length')}, {node.attr('site')!r})"
     if node.op is Op.WRAP:  # raises IndexError naming the user's expression
         return f"_wrap_index({args[0]}, {args[1]}, {node.attr('site')!r})"
     if node.op is Op.POW and dt.kind == "f" and operands[1][1].ndim == 0:

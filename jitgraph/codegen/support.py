@@ -14,7 +14,7 @@ from typing import Any
 
 from numba import njit
 
-from ..ir.control import checked_index
+from ..ir.control import checked_index, checked_window
 
 _NO_NAN = {"nnan", "nsz", "contract", "reassoc"}
 
@@ -33,9 +33,11 @@ NAMESPACE: dict[str, Any] = {
     "_fmax": fmax,
     "_fmin": fmin,
     "_wrap_index": njit(cache=True)(checked_index),
+    "_wrap_window": njit(cache=True)(checked_window),
 }
 PYTHON_NAMESPACE: dict[str, Any] = {
     "_fmax": lambda a, b: a if a > b else b,
     "_fmin": lambda a, b: a if a < b else b,
     "_wrap_index": checked_index,
+    "_wrap_window": checked_window,
 }

@@ -67,6 +67,14 @@ class Dynamic:
 
 
 @dataclass(frozen=True)
+class Window:
+    """A slice `x[i:i+k]` whose start is known only at run time and whose length k is not."""
+
+    start: Node
+    length: int
+
+
+@dataclass(frozen=True)
 class Carry:
     """The type of one carried value."""
 
@@ -104,35 +112,73 @@ class LoopTranslation:
         from .translate import _key_axes
 
         axes = _key_axes(key, base.ndim)
-        dyn_axes, indices, rest = [], [], []
+        dyn_axes, indices, lengths, rest = [], [], [], []
         for item, axis in zip(key, axes, strict=True):
             if isinstance(item, Dynamic):
                 dyn_axes.append(axis)
                 indices.append(control.wrap_index(item.node, base.shape[axis], site))
+                lengths.append(None)
+            elif isinstance(item, Window):
+                dyn_axes.append(axis)
+                indices.append(control.wrap_index(item.start, base.shape[axis], site,
+                                                  item.length))
+                lengths.append(item.length)
+                rest.append(slice(None))  # the window's axis stays
             else:
                 rest.append(item)
         rest_key = tuple(rest)
         plain = all(item == slice(None) or item is Ellipsis for item in rest_key)
 
         def read(b: Node) -> Node:
-            picked = control.at(b, indices, dyn_axes)
+            picked = control.at(b, indices, dyn_axes, lengths)
             return picked if plain else build.getitem(picked, rest_key)
 
         def write(b: Node, new: Node) -> Node:
-            region = new if plain else build.setitem(control.at(b, indices, dyn_axes), rest_key,
-                                                     new)
-            return control.put(b, region, indices, dyn_axes)
+            region = new if plain else build.setitem(
+                control.at(b, indices, dyn_axes, lengths), rest_key, new)
+            return control.put(b, region, indices, dyn_axes, lengths)
 
         return View(read, write)
 
-    def runtime_item(self, item: Any) -> Dynamic | None:
-        """`item` as a runtime integer index, or None if it is not one."""
+    def runtime_item(self, item: Any) -> Dynamic | Window | None:
+        """`item` as a runtime integer index or window, or None if it is not one."""
+        if isinstance(item, slice):
+            return self.runtime_window(item)
         if isinstance(item, ArrayObject) or not isinstance(item, Node) or item.ndim:
             return None
         if item.dtype.kind not in "iu":
             raise Unsupported(f"only integer scalars are valid indices, got a "
                               f"{dtypes.short_name(item.dtype)} scalar", kind="type")
         return Dynamic(item)
+
+    def runtime_window(self, item: slice) -> Window | None:
+        """A slice with a runtime bound: `x[i:i+k]`, `x[i-1:i+2]` (the bounds differ by a
+        constant) is a window of k elements; a length known only at run time is not
+        supported (shapes are known when compiling, up to argument sizes)."""
+        start, stop = item.start, item.stop
+        if not any(isinstance(b, Node) and not isinstance(b, ArrayObject) for b in (start, stop)):
+            return None
+        for bound in (start, stop):
+            if isinstance(bound, Node) and (bound.ndim or bound.dtype.kind not in "iu"):
+                raise Unsupported("slice indices must be integers, got a "
+                                  f"{dtypes.short_name(bound.dtype)} value", kind="type")
+        if item.step is not None and item.step != 1:
+            raise Unsupported("a slice with a bound known only at run time and a step is not "
+                              "supported yet", "use a step of 1: x[i:i + k]")
+        (a, p), (b, q) = _linear(start), _linear(stop)
+        if a is None or a is not b or q < p:
+            for bound in (start, stop):  # from Python-scalar arguments: compiled per value
+                if isinstance(bound, Node):
+                    try:
+                        self.demand_static(bound, "a slice bound")
+                    except Unsupported:
+                        pass
+            raise Unsupported("a slice whose length is known only at run time is not "
+                              "supported yet (its length must be a constant: x[i:i + 3])",
+                              "use a fixed-length window x[i:i + k], or compute on the whole "
+                              "array with np.where(mask, x, y)")
+        start_node = a if p == 0 else build.elementwise(Op.ADD, a, build.const(p, np.int64))
+        return Window(start_node, q - p)
 
     def site(self, node: ast.AST) -> str:
         return f"{ast.unparse(node)} at {self.frame.source.location(node)}"
@@ -320,6 +366,25 @@ class LoopTranslation:
         for name in assigned_names(node.body) + targets:
             if not _bound(name, before_env) or name in targets:
                 frame.env[name] = Unbound(name, "loop")
+
+
+def _linear(value: Any) -> tuple[Node | None, int]:
+    """`value` as (node, constant offset): `i + 3` is (i, 3), `i - 1` is (i, -1), `i` is
+    (i, 0); a number is (None, value)."""
+    offset = 0
+    while isinstance(value, Node) and value.op in (Op.ADD, Op.SUB) and value.ndim == 0:
+        x, y = value.inputs
+        if y.op is Op.CONST and y.dtype.kind in "iu":
+            offset += int(y.attr("value").array) * (1 if value.op is Op.ADD else -1)
+            value = x
+        elif x.op is Op.CONST and x.dtype.kind in "iu" and value.op is Op.ADD:
+            offset += int(x.attr("value").array)
+            value = y
+        else:
+            break
+    if isinstance(value, Node):
+        return value, offset
+    return None, offset + (int(value) if value is not None else 0)
 
 
 def _bound(name: str, env: dict[str, Any]) -> bool:

@@ -27,7 +27,7 @@ from ..ir.ops import Op
 from . import builtins_api, numpy_api
 from .check import UNSUPPORTED, check_function
 from .errors import Problem, ProblemKind, Problems
-from .loops import BranchTranslation, LoopTranslation, RuntimeRange
+from .loops import BranchTranslation, Dynamic, LoopTranslation, RuntimeRange
 from .source import FunctionSource, function_source, problem_at
 from .values import (
     JIT_TYPES,
@@ -367,7 +367,7 @@ class Translator(LoopTranslation, BranchTranslation):
             if in_place:
                 value_node = self.same_kind(self.fit_output(value_node, region), base.dtype)
             value_node = _drop_leading_ones(value_node, len(region))
-            target.assign(view.write(base, value_node))
+            self.assign_array(target, view.write(base, value_node))
             return
         static_key = self.index_key(base, key)
         if in_place:
@@ -378,9 +378,9 @@ class Translator(LoopTranslation, BranchTranslation):
             # region has none) must not see: the view's write squeezes them out.
             region = build.getitem(base, static_key).shape
             placed = build.broadcast_to(_drop_leading_ones(value_node, len(region)), region)
-            target.assign(getitem_view(base, static_key).write(base, placed))
+            self.assign_array(target, getitem_view(base, static_key).write(base, placed))
             return
-        target.assign(build.setitem(base, static_key, value_node))
+        self.assign_array(target, build.setitem(base, static_key, value_node))
 
     def is_element(self, obj: Any, key: Any) -> bool:
         """True if `obj[key]` is one element (a NumPy scalar, not a 0-d array): every axis is
@@ -397,7 +397,8 @@ class Translator(LoopTranslation, BranchTranslation):
         if value is POISON:
             return
         current, new = target.read(), self.node(value)
-        target.assign(self.same_kind(self.fit_output(new, current.shape), current.dtype))
+        fitted = self.same_kind(self.fit_output(new, current.shape), current.dtype)
+        self.assign_array(target, fitted)
 
     @staticmethod
     def fit_output(new: Node, shape: tuple) -> Node:
@@ -807,8 +808,10 @@ class Translator(LoopTranslation, BranchTranslation):
         dynamic = [self.runtime_item(item) for item in items]
         if not any(dynamic):
             return getitem_view(base, self.index_key(base, key))
-        # The static key's own checks (too many indices, ...), a runtime index standing as 0.
-        build.index_key(base, tuple(0 if d else item for item, d in zip(items, dynamic,
+        # The static key's own checks (too many indices, ...), a runtime index standing as 0,
+        # a runtime window as a whole axis.
+        build.index_key(base, tuple(item if d is None else 0 if isinstance(d, Dynamic)
+                                    else slice(None) for item, d in zip(items, dynamic,
                                                                         strict=True)))
         axes = _key_axes(items, base.ndim)
         resolved = tuple(
@@ -1032,8 +1035,14 @@ class Translator(LoopTranslation, BranchTranslation):
                               kind="type")
         return int(value)
 
+    def assign_array(self, target: ArrayObject, new: Node) -> None:
+        """Write `new` into `target`; the write's checks (the value fits the region) stay
+        even if the array is never read again (see specialize.statement_checks)."""
+        target.assign(new)
+        self.viewed.append(target.root().value)
+
     def write(self, obj: Any, new: Node) -> None:
-        self.writable(obj, None).assign(new)
+        self.assign_array(self.writable(obj, None), new)
 
     def unsupported(self, message: str, hint: str = "") -> Unsupported:
         return Unsupported(message, hint)

@@ -86,32 +86,68 @@ def checked_index(i: int, n: int, site: str) -> int:
     return j
 
 
-def wrap_index(i: Node, n: Dim, site: str) -> Node:
+def checked_window(i: int, n: int, length: int, site: str) -> int:
+    """WRAP of a window `x[i:i+length]`: its start, checked to leave `length` elements. A
+    negative start counts from the end when the stop does too (x[-3:-1]); a stop of 0 or more
+    after a negative start (x[-2:0]) is an empty slice in NumPy, so it is out of range here."""
+    j = i + n if i < 0 else i
+    if j < 0 or j + length > n or (i < 0 and length > 0 and i + length >= 0):
+        raise RuntimeIndexError(site, i, n, length)
+    return j
+
+
+def wrap_index(i: Node, n: Dim, site: str, length: int = 1) -> Node:
     """`i` as an index into an axis of size `n`: negative counts from the end; out of range
-    raises IndexError at run time, naming `site` (the user's expression and location)."""
+    raises IndexError at run time, naming `site` (the user's expression and location). With
+    `length`: the start of a window of that many elements (`x[i:i+3]`), all in range."""
     if i.dtype.kind not in "iu" or i.ndim:
         raise GraphTypeError(f"{site}: only integer scalars are valid indices, got "
                              f"{dtypes.short_name(i.dtype)}[{i.ndim}-d]")
     if i.dtype != dtypes.INT64 or i.weak:
         i = build.cast(i, dtypes.INT64)
-    return Node.make(Op.WRAP, (i, build.size(n)), {"site": site}, (), dtypes.INT64)
+    attrs = {"site": site} if length == 1 else {"site": site, "length": length}
+    return Node.make(Op.WRAP, (i, build.size(n)), attrs, (), dtypes.INT64)
 
 
-def at(base: Node, indices: Sequence[Node], axes: Sequence[int]) -> Node:
-    """`base` indexed by wrapped runtime `indices` at `axes` (those axes are removed)."""
-    shape = tuple(d for axis, d in enumerate(base.shape) if axis not in axes)
-    return Node.make(Op.AT, (base, *indices), {"axes": tuple(axes)}, shape, base.dtype,
-                     weak=base.weak)
+def _at_shape(base: Node, axes: Sequence[int], lengths: Sequence[int | None]) -> tuple:
+    """The shape of base indexed at `axes`: an index removes its axis, a window of length k
+    (lengths[j] not None) leaves an axis of size k."""
+    lengths = tuple(lengths) or (None,) * len(axes)
+    window = {axis: k for axis, k in zip(axes, lengths, strict=True)}
+    return tuple(window[axis] if axis in window else d for axis, d in enumerate(base.shape)
+                 if window.get(axis, 0) is not None)
 
 
-def put(base: Node, value: Node, indices: Sequence[Node], axes: Sequence[int]) -> Node:
-    """`base` with `base[indices at axes] = value`; value broadcasts to the region and is cast to
-    base's dtype, as NumPy's setitem casts."""
-    region = tuple(d for axis, d in enumerate(base.shape) if axis not in axes)
+def _at_attrs(axes: Sequence[int], lengths: Sequence[int | None]) -> dict:
+    if any(k is not None for k in lengths):
+        return {"axes": tuple(axes), "lengths": tuple(lengths)}
+    return {"axes": tuple(axes)}
+
+
+def at(base: Node, indices: Sequence[Node], axes: Sequence[int],
+       lengths: Sequence[int | None] = ()) -> Node:
+    """`base` indexed by wrapped runtime `indices` at `axes`: an index removes its axis; with
+    `lengths[j]` = k, indices[j] starts a window of k elements (`x[i:i+k]`)."""
+    lengths = tuple(lengths) or (None,) * len(axes)
+    return Node.make(Op.AT, (base, *indices), _at_attrs(axes, lengths),
+                     _at_shape(base, axes, lengths), base.dtype, weak=base.weak)
+
+
+def put(base: Node, value: Node, indices: Sequence[Node], axes: Sequence[int],
+        lengths: Sequence[int | None] = ()) -> Node:
+    """`base` with `base[indices at axes] = value` (windows as for `at`); value broadcasts to
+    the region and is cast to base's dtype, as NumPy's setitem casts."""
+    lengths = tuple(lengths) or (None,) * len(axes)
+    region = _at_shape(base, axes, lengths)
     value = build.cast(value, base.dtype) if value.dtype != base.dtype or value.weak else value
     placed = build.broadcast_to(value, region)
-    return Node.make(Op.PUT, (base, placed, *indices), {"axes": tuple(axes)}, base.shape,
+    return Node.make(Op.PUT, (base, placed, *indices), _at_attrs(axes, lengths), base.shape,
                      base.dtype, checks=placed.checks)
+
+
+def at_lengths(node: Node) -> tuple[int | None, ...]:
+    """Per runtime index of an AT / PUT node: None for an index, k for a window of k."""
+    return node.attr("lengths") or (None,) * len(node.attr("axes"))
 
 
 # -- loops and branches -------------------------------------------------------------------------

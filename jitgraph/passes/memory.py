@@ -95,9 +95,12 @@ def group_reads(group: Group, materialized: set[Node]) -> dict[Node, bool]:
             elif group.kind is Kind.UPDATE:
                 # An update copies its base element by element, then writes a region; any other
                 # read of the base (a shifted right-hand side) must see the old values. With a
-                # one-element region (`z[i] = z[i - 1] * a`) every read precedes the one write.
+                # one-element region (`z[i] = z[i - 1] * a`) every read of the base precedes
+                # the one write, when the update writes over the base itself (no copy). Over
+                # any other value the copy comes first and would overwrite what the region's
+                # value still reads (`x[-2] = t[0]` in t's buffer: fuzz program '0:9184').
                 same_index = (direct and member is group.root and position == 0) or (
-                    group.root.inputs[1].ndim == 0
+                    group.root.inputs[1].ndim == 0 and base is _update_base(group.root)
                 )
             else:
                 same_index = (
@@ -108,6 +111,14 @@ def group_reads(group: Group, materialized: set[Node]) -> dict[Node, bool]:
                 )
             reads[base] = reads.get(base, True) and same_index
     return reads
+
+
+def _update_base(root: Node) -> Node:
+    """The stored value an update copies (its base, through views)."""
+    base = root.inputs[0]
+    while kind(base.op) is Kind.VIEW:
+        base = base.inputs[0]
+    return base
 
 
 def plan_buffers(

@@ -217,10 +217,14 @@ def _elements(
         return [rng.choice(limits) if rng.random() < rate else rng.randint(-9, 9)
                 for _ in range(count)]
     pool = FLOAT_SPECIALS if specials else FLOAT_SPECIALS[3:]
-    return [
+    values = [
         rng.choice(pool) if rng.random() < 0.3 else round(rng.uniform(-10, 10), 2)
         for _ in range(count)
     ]
+    # Resized arguments (extremes=False) were not seen by the generator, which keeps zeros of
+    # unspecified sign away from divisions only for the values it saw: no -0.0 in them
+    # ('0:5400': clip(-0.0, 0, 3) as a divisor).
+    return values if extremes else [v + 0.0 for v in values]
 
 
 def array_recipe(
@@ -233,7 +237,8 @@ def array_recipe(
 ) -> str:
     """Source building an array of `shape`: contiguous, 'strided' (every other element of a
     larger array), 'reversed' (a negative stride) or 'transposed' (Fortran order). `specials`:
-    NaN and infinities among float values; `extremes`: integer limits among integers."""
+    NaN and infinities among float values; `extremes`: integer limits among integers (and
+    negative zeros among floats)."""
     base = list(shape)
     axis = rng.randrange(len(shape)) if shape else 0
     key = ""

@@ -110,4 +110,5 @@ CASES = [
     Case(loops.lookup_or_default, lambda r: (f64(r, 5), 7)),
     Case(loops.clipped_row_sums, lambda r: (f64(r, 9, 4),)),
     Case(loops.normalize_if_large, lambda r: (5.0 * f64(r, 12),)),
+    Case(loops.moving_average, lambda r: (f64(r, 10), 4)),
 ]
