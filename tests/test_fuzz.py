@@ -337,8 +337,9 @@ REGRESSIONS = [
     pytest.param(reshape_view_slot_reused, (np.arange(6.0).reshape(2, 3),), "python",
                  id="reshape-view-buffer-reuse"),
     pytest.param(squeeze_runtime_size_one, (np.arange(2.0),), "python",
-                 marks=_xfail("squeeze-runtime-size-one (frontend/numpy_api.py)"),
                  id="squeeze-runtime-size-one"),
+    pytest.param(squeeze_runtime_size_one, (np.arange(5.0),), "python",  # NumPy raises
+                 id="squeeze-runtime-size-two"),
     pytest.param(row_loop_reads_a_transposed_stage,
                  (np.arange(9.0).reshape(3, 3) * 0.7, np.ones((3, 3))), "python",
                  id="row-loop-remapped-read"),

@@ -315,12 +315,12 @@ def _expand_dims(cx, a, axis):
 def _squeeze(cx, a, axis=None):
     x = cx.array(a)
     axis = cx.axis(axis)
-    build.squeeze(x, axis)  # NumPy's errors for axes that are not of size 1
-    if axis is None:
-        axes = tuple(i for i, d in enumerate(x.shape) if d == 1)
-    else:
-        axes = build.normalize_axes(axis, x.ndim, "squeeze")
-    return indexing_view(a, x, tuple(0 if i in axes else slice(None) for i in range(x.ndim)))
+    key, checks = build.squeeze_key(x, axis), build.squeeze_checks(x, axis)
+    if not isinstance(a, ArrayObject):
+        return build.squeeze(x, axis)
+    view = getitem_view(x, key)  # with the checks that axes of runtime size are 1
+    return ArrayObject(base=a, view=View(lambda b: build.with_checks(view.read(b), checks),
+                                         view.write))
 
 
 @numpy_function("broadcast_to")

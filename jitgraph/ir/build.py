@@ -617,19 +617,48 @@ def expand_dims(x: Operand, axis: Any) -> Node:
 
 
 def squeeze(x: Operand, axis: Any = None) -> Node:
+    """np.squeeze. An axis named in `axis` whose size may be 1 only at run time (a slice
+    `x[::3]` of 2 elements) is squeezed with a runtime check that it is 1; axis=None squeezes
+    the axes known to be 1 (which axes NumPy squeezes must be known when compiling)."""
     x = as_node(x)
+    return with_checks(getitem(x, squeeze_key(x, axis)), squeeze_checks(x, axis))
+
+
+def squeeze_key(x: Node, axis: Any) -> tuple:
+    axes = squeeze_axes(x, axis)
+    return tuple(0 if i in axes else slice(None) for i in range(x.ndim))
+
+
+def squeeze_axes(x: Node, axis: Any) -> tuple[int, ...]:
     if axis is None:
-        axes = tuple(i for i, d in enumerate(x.shape) if d == 1)
-    else:
-        axes = normalize_axes(axis, x.ndim, "squeeze")
-        for a in axes:
-            if x.shape[a] != 1:
-                raise GraphShapeError(
-                    f"squeeze: cannot select an axis to squeeze out which has "
-                    f"size not equal to one (axis {a} has size "
-                    f"{D.format_dim(x.shape[a])})"
-                )
-    return getitem(x, tuple(0 if i in axes else slice(None) for i in range(x.ndim)))
+        return tuple(i for i, d in enumerate(x.shape) if d == 1)
+    axes = normalize_axes(axis, x.ndim, "squeeze")
+    for a in axes:
+        d = x.shape[a]
+        if d != 1 and not (isinstance(d, D.DimExpr) and D.can_be_one(d)):
+            raise GraphShapeError(
+                f"squeeze: cannot select an axis to squeeze out which has "
+                f"size not equal to one (axis {a} has size {D.format_dim(d)})"
+            )
+    return axes
+
+
+def squeeze_checks(x: Node, axis: Any) -> tuple[Check, ...]:
+    """Runtime checks that the squeezed axes of sizes known only at run time are 1."""
+    return tuple(
+        Check("eq", x.shape[a], 1, "squeeze") for a in squeeze_axes(x, axis)
+        if x.shape[a] != 1
+    )
+
+
+def with_checks(node: Node, checks: tuple[Check, ...]) -> Node:
+    """`node` requiring `checks` too: a node of its own (nodes are interned without their
+    checks), marked by the attribute `requires`."""
+    if not checks:
+        return node
+    attrs = dict(node.attrs) | {"requires": tuple(D.format_dim(c.a) for c in checks)}
+    return Node.make(node.op, node.inputs, attrs, node.shape, node.dtype, node.weak,
+                     tuple(dict.fromkeys(node.checks + checks)))
 
 
 def _shape_arg(shape: Any, what: str) -> tuple[Dim, ...]:

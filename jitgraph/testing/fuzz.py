@@ -59,13 +59,6 @@ def passes_without(program: Program, backend: str, *passes: str) -> bool:
 # Bugs found by fuzzing, reported, and not fixed yet (see tests/test_fuzz.py for each one's
 # regression test). Remove an entry when its regression test starts passing.
 KNOWN_ISSUES: list[KnownIssue] = [
-    KnownIssue("squeeze-runtime-size-one",
-               "np.squeeze(v, axis=k) where axis k of v has size 1 only at run time (a slice "
-               "v = x[::3] of a 2-element axis) is rejected at compile time; NumPy squeezes it",
-               "jitgraph/frontend/numpy_api.py _squeeze: it calls build.squeeze for its errors "
-               "only, then indexes without a runtime check that the axis has size 1",
-               r"cannot select an axis to squeeze out which has size not equal to one "
-               r"\(axis \d+ has size [^\d)]"),
     KnownIssue("one-element-slice-of-short-axis",
                "documented limitation: a slice of at most one element of a symbolic axis "
                "(x[:, 0:1], x[-1:]) is taken to have exactly one, so that it broadcasts; an axis "
