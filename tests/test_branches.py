@@ -2,6 +2,8 @@
 more than elementwise values (the side not taken computes nothing and raises nothing), a
 where() select otherwise; names and arrays the sides change; gradients through branches."""
 
+import re
+
 import numpy as np
 import pytest
 from corpus import loops
@@ -118,3 +120,12 @@ def test_gradient_through_a_branch_matches_finite_differences():
             d[k] = 1e-6
             numeric[k] = (costly(x + d, s) - costly(x - d, s)) / 2e-6
         assert np.allclose(grad, numeric, rtol=1e-5, atol=1e-8)
+
+
+def test_a_branch_in_a_loop_writes_the_carried_array_in_place():
+    """`if c: out[i] = v else: out[i] = w` in a loop: each side writes one element of the loop's
+    own array; no copy of `out` per iteration."""
+    source = jg.jit(loops.clipped_row_sums, backend="python").source(np.ones((4, 3)))
+    body = source[source.index("for it"):source.index("return 0")]
+    assert len(re.findall(r"carry\d+\[s\d+\] = ", body)) == 2  # one write in each side
+    assert "np.empty" not in body.split("if ")[0] and "next" not in body

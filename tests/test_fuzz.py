@@ -280,6 +280,11 @@ def argmin_index_is_an_int64(x):
     return t1 % t1  # NumPy: 0 (a warning); a Python int 0 % 0 raises
 
 
+def row_loop_of_a_partial_reduction(x):
+    # all() keeps axis 1, sum() reduces it: one row loop over axis 0 cannot hold both ('1:8208')
+    return np.all(x, axis=-1).sum(axis=1)
+
+
 def in_place_with_literal_shape(x):
     x *= np.ones(3)
     return x
@@ -359,6 +364,9 @@ REGRESSIONS = [
                  id="unused-write-check"),  # fuzz '0:6244'
     pytest.param(argmin_index_is_an_int64, (np.array([np.inf, np.inf]),), "python",
                  id="argmin-int64"),  # fuzz '0:6319'
+    pytest.param(row_loop_of_a_partial_reduction,
+                 (np.array([[[1.0, 1.0], [1.0, 1.0], [2.0, 0.0]]]),), "python",
+                 id="row-loop-partial-reduction"),
     pytest.param(in_place_with_literal_shape, (np.arange(3.0),), "reference",
                  id="inplace-static-shape"),
     pytest.param(element_aug_assign_casts_unsafely, (np.array([1.0, -1.0]),), "reference",
@@ -382,6 +390,17 @@ REGRESSIONS = [
 @pytest.mark.parametrize("fn,args,backend", REGRESSIONS)
 def test_regression(fn, args, backend):
     assert_matches_numpy(fn, *args, backend=backend)
+
+
+def test_a_partial_reduction_is_not_a_stage_of_a_shallower_row_loop():
+    """'1:8208': all(axis=-1) keeps axis 1 and sum(axis=1) reduces it; in one row loop over
+    axis 0 the all() stage reduced both axes and left the rest of its row unwritten."""
+    import jitgraph as jg
+
+    x = np.ones((2, 3, 2))
+    report = jg.jit(row_loop_of_a_partial_reduction, backend="python").inspect(x)
+    assert all(g["kind"] != "rows" for g in report.groups)
+    assert_matches_numpy(row_loop_of_a_partial_reduction, x, backend="python")
 
 
 def test_float32_error_in_a_float64_result():

@@ -19,6 +19,7 @@ from contextlib import ExitStack
 
 from ..ir.control import body_of, result, split_inputs
 from ..ir.node import Check, Graph, Node
+from ..ir.ops import Op
 from ..ir.shape_env import ShapeEnv
 from ..passes import pipeline
 from ..passes.memory import plan_buffers
@@ -51,6 +52,8 @@ class BodyBuilder(KernelBuilder):
         self.slot_names: dict[int, str] = {}
         self.out_names: dict[int, str] = {}
         self.prefix = f"b{self.fresh('')}_"
+        self.owned = set(owned)
+        self.users = plan.graph.users()
         parent.counter = self.counter
 
     def prepare_target(self, node: Node) -> str | None:
@@ -109,7 +112,7 @@ def emit_control(kb: KernelBuilder, node: Node) -> None:
     outputs = sub.plan.graph.outputs
     for k, out in enumerate(outputs):
         if out.ndim and k == outputs.index(out):
-            if homes.get(k):
+            if homes.get(k) or _branch_result_in_place(sub, out, carried_phs[k]):
                 sub.out_names[k] = carried[k][1]
             else:
                 sub.out_names[k] = kb.fresh("next")
@@ -136,6 +139,24 @@ def _homes(sub: BodyBuilder, carried_phs: tuple[Node, ...]) -> dict[int, bool]:
         result[k] = buf is not None and buf.in_output is outputs[k] and outputs.count(
             outputs[k]) == 1
     return result
+
+
+def _in_place_init(kb: KernelBuilder, branch: Node, init: Node) -> bool:
+    """May a branch write its result over `init`'s array? When init is a carried array of the
+    enclosing loop (its storage the loop's own) and nothing but the branch reads it: then
+    `if c: y[i] = v` inside a loop writes one element, not a copy of y."""
+    owned = getattr(kb, "owned", ())
+    return init in owned and init.ndim > 0 and kb.users.get(init) == [branch] and (
+        init not in kb.plan.graph.outputs)
+
+
+def _branch_result_in_place(sub: BodyBuilder, out: Node, ph: Node) -> bool:
+    """Is loop output `out` the result of a branch written in place over carried `ph`?"""
+    if out.op is not Op.RESULT or out.inputs[0].op is not Op.BRANCH:
+        return False
+    branch = out.inputs[0]
+    _, inits, _ = split_inputs(branch)
+    return inits[out.attr("index")] is ph and _in_place_init(sub, branch, ph)
 
 
 def readable(kb: KernelBuilder, node: Node) -> Binding:
@@ -211,9 +232,14 @@ def emit_branch(kb: KernelBuilder, node: Node, cond: Node, inits: list[Node],
     body = body_of(node)
     results: list[Binding] = []
     read = {n for graph in (body.graph, body.orelse) for n in graph.nodes()}
+    in_place: list[Node] = []  # placeholders whose result is written over their init's array
     for ph, init, out in zip(carried_phs, inits, body.graph.outputs, strict=True):
         if ph in read:  # a name both sides bind is not read before (its init is a dummy)
             bindings[ph] = readable(kb, init)
+        if ph in read and out.dtype == ph.dtype and _in_place_init(kb, node, init):
+            in_place.append(ph)
+            results.append(bindings[ph])
+            continue
         name = kb.fresh("r")
         if out.ndim == 0:
             results.append(("scalar", name))
@@ -222,12 +248,18 @@ def emit_branch(kb: KernelBuilder, node: Node, cond: Node, inits: list[Node],
             results.append(("array", name))
     sides = []
     for graph in (body.graph, body.orelse):
-        sub = BodyBuilder(graph, kb)
+        sub = BodyBuilder(graph, kb, owned=tuple(in_place))
         sub.bind(bindings)
+        homes = _homes(sub, carried_phs)
         outputs = sub.plan.graph.outputs
         for k, out in enumerate(outputs):
             if out.ndim and k == outputs.index(out):
-                sub.out_names[k] = results[k][1]
+                if carried_phs[k] in in_place and not homes.get(k):
+                    # not written where it is read: into scratch, copied over the init after
+                    sub.out_names[k] = kb.fresh("next")
+                    allocate(kb, sub.out_names[k], out)
+                else:
+                    sub.out_names[k] = results[k][1]
         sides.append(sub)
     test = expression(kb, cond)
     for header, sub in zip((f"if {test}:", "else:"), sides, strict=True):

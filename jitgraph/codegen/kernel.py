@@ -284,6 +284,8 @@ class KernelBuilder:
 
     def emit_elementwise(self, root: Node, members: set[Node]) -> None:
         target = self.prepare_target(root)
+        if root.op is Op.RESULT and target is not None and self.arrays.get(root) == target:
+            return  # a branch wrote this output in place (codegen/control.py)
         with ExitStack() as stack:
             idx = self.loops(stack, list(root.shape))
             body: list[str] = []

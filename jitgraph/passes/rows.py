@@ -213,6 +213,13 @@ def _joinable(rows: RowGroup, group: Group, env: ShapeEnv, declined: list[Declin
         return 0  # a product reads whole operands: it only starts a row loop
     if depth < len(rows.outer) and any(p.kind is Kind.MATMUL for p in rows.parts):
         return 0  # a product's rows are all its leading axes: the loop cannot be shallower
+    # A reduction in a row loop reduces every axis inside the row (kernel emit_row_reduce):
+    # the loop's depth must be exactly its outer limit, for the parts already in the loop
+    # (a shallower loop would leave `all(x, axis=-1)`'s kept axis inside the row: fuzz program
+    # '1:8208') and for the group joining it.
+    reductions = [p for p in [*rows.parts, group] if p.kind is Kind.REDUCE]
+    if any(outer_limit(p) != depth for p in reductions):
+        return 0
     if env.shape(space(group)[:depth]) != env.shape(rows.outer[:depth]):
         return 0
     produced = set(rows.roots)

@@ -480,6 +480,11 @@ class Generator:
         # NumPy's setitem casts unsafely; float -> int of NaN is undefined, so stay same-kind.
         if not np.can_cast(np.result_type(expr.value), array.dtype, "same_kind"):
             return [], lambda: None
+        # A view of the target as the value (`x[::2] = x[:-2]`): NumPy copies element by
+        # element without a temporary, so its result depends on its copy order ('1:4906');
+        # jitgraph reads the whole value first.
+        if isinstance(expr.value, np.ndarray) and np.shares_memory(expr.value, array):
+            return [], lambda: None
         line = f"{indent}{target}{key or '[...]'} = {expr.text}"
         return [line], lambda: self._written(target, expr, "setitem")
 
