@@ -154,3 +154,28 @@ def test_num_threads_is_validated(bad):
 
     with pytest.raises(ValueError, match="num_threads"):
         jg.jit(f, num_threads=bad)
+
+
+def test_small_loop_nests_start_no_threads():
+    """A nest below kernel.SERIAL_MAX elements runs serially (a prange costs microseconds to
+    start): symbolic sizes choose at run time, sizes known when compiling choose once."""
+    from jitgraph.codegen.kernel import SERIAL_MAX
+
+    @jg.jit(backend="python")
+    def f(a, b):
+        return a * b + 1
+
+    source = f.source(np.ones(8), np.ones(8))
+    assert f"< {SERIAL_MAX}:" in source and "prange(" in source
+    serial = source[source.index(f"< {SERIAL_MAX}:"):source.index("else:")]
+    assert "prange(" not in serial and " in range(" in serial
+    for n in (5, SERIAL_MAX + 5):  # both versions run and agree with NumPy
+        a, b = np.arange(n, dtype=np.float64), np.full(n, 0.5)
+        np.testing.assert_array_equal(f(a, b), a * b + 1)
+
+    @jg.jit(backend="python")
+    def g(a):
+        return a[:, None] * np.ones(3)  # a's size is 1: every size is known
+
+    fixed = g.source(np.ones(1))
+    assert "prange(" not in fixed and f"< {SERIAL_MAX}" not in fixed

@@ -25,7 +25,7 @@ from ..ir.shape_env import ShapeEnv
 from ..passes.memory import plan_buffers
 from ..passes.partition import Group, Plan
 from ..passes.pipeline import is_enabled
-from ..passes.rows import RowGroup, blas_product, is_filled_vector
+from ..passes.rows import RowGroup, blas_product, is_filled_vector, space
 from . import scalar
 from .writer import CodeWriter
 
@@ -257,6 +257,35 @@ class KernelBuilder:
         return tuple(names)
 
     def emit_group(self, group: Group | RowGroup) -> None:
+        start = len(self.out.lines)
+        self.emit_nest(group)
+        if isinstance(group, RowGroup) or not (
+            group.kind is Kind.CONTROL or blas_product(group.root)  # their own choices
+        ):
+            self.serial_when_small(start, _work(group))
+
+    def serial_when_small(self, start: int, work: Dim) -> None:
+        """The loop nest just emitted (lines from `start`) runs serially when its work is below
+        SERIAL_MAX elements: a `prange` costs a few microseconds to start its threads, more
+        than such a nest takes. The nest is written twice, under `if work < SERIAL_MAX`; a
+        size known when compiling picks one version."""
+        lines = self.out.lines[start:]
+        if not any("prange(" in line for line in lines):
+            return
+        work = self.env.canon(work)
+        if isinstance(work, int):
+            if work < SERIAL_MAX:
+                self.out.lines[start:] = [line.replace("prange(", "range(") for line in lines]
+            return
+        indent = "    " * self.out.depth
+        self.out.lines[start:] = [
+            f"{indent}if {self.dim(work)} < {SERIAL_MAX}:  # serial: no threads to start",
+            *("    " + line.replace("prange(", "range(") for line in lines),
+            f"{indent}else:",
+            *("    " + line for line in lines),
+        ]
+
+    def emit_nest(self, group: Group | RowGroup) -> None:
         if isinstance(group, RowGroup):
             return self.emit_rows(group)
         root = group.root
@@ -761,6 +790,24 @@ class KernelBuilder:
         source = "\n".join(header.lines + body) + "\n"
         buffers = [p.key for p in self.params if p.kind == "buffer"]
         return Kernel(source, self.name, self.params, buffers)
+
+
+# Below this many elements of work a loop nest runs serially (measured on this project's
+# 2-core machine: a prange of a multiply-add costs ~3 us to start and is slower than a serial
+# loop up to about 16-32k elements; benchmarks/dispatch.py).
+SERIAL_MAX = 32768
+
+
+def _work(group: Group | RowGroup) -> Dim:
+    """Elements a loop nest visits (a product: its multiply-adds)."""
+    if isinstance(group, RowGroup):
+        return D.product(space(group.parts[0]))
+    root = group.root
+    if group.kind is Kind.MATMUL:
+        return D.product((*root.shape, root.inputs[0].shape[-1]))
+    if group.kind is Kind.REDUCE:
+        return D.product(root.inputs[0].shape)
+    return D.product(root.shape)
 
 
 def small_power(node: Node, operands: list[tuple[str, Node]]) -> str | None:
