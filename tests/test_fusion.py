@@ -265,3 +265,14 @@ def test_reshape_of_a_weak_constant():
     for backend in ("python", "reference"):
         (got,) = runtime.build(graph, backend).run(data)
         np.testing.assert_array_equal(got, data + 3)
+
+
+def test_column_reductions_fold_rows_in_parallel_chunks():
+    """sum(axis=0) reads rows, not columns: chunks of rows fold into a row of partials each
+    (contiguous, vectorized), then the partials are combined per column in chunk order."""
+    xs = np.arange(24.0).reshape(8, 3)
+    r = report(x.sum(axis=0), x=xs)
+    assert "rowacc" in r.source and "part" in r.source
+    for expr, expected in ((x.sum(axis=0), xs.sum(axis=0)), (x.max(axis=0), xs.max(axis=0)),
+                           (((x - 3.0) ** 2).mean(axis=0), ((xs - 3.0) ** 2).mean(axis=0))):
+        np.testing.assert_allclose(jg.compile(expr, backend="python")(x=xs), expected)

@@ -335,6 +335,8 @@ class KernelBuilder:
         if op in (Op.ANY, Op.ALL):
             acc_dt = np.dtype(bool)
         init = scalar.literal(reduce_init(op, acc_dt), acc_dt)
+        if tuple(axes) == (0,) and kept and op not in (Op.ARGMAX, Op.ARGMIN):
+            return self.emit_column_reduce(root, members, target, acc_dt)
         with ExitStack() as stack:
             if kept:
                 outer = self.loops(stack, [x.shape[a] for a in kept])
@@ -380,6 +382,83 @@ class KernelBuilder:
             self.assign(
                 target, root, out_idx, scalar.cast(result, _result_dt(op, acc_dt), root.dtype)
             )
+
+    def emit_column_reduce(self, root: Node, members: set[Node], target: str | None,
+                           acc_dt: np.dtype) -> None:
+        """A reduction over the leading axis (`X.sum(axis=0)`, a column mean): a loop over
+        columns would read X down its columns, a stride of a row per element. Instead chunks
+        of rows run in parallel, each folding its rows into a row of partial results (the
+        inner loop runs along contiguous rows and vectorizes); the partials are then combined
+        per column, in chunk order (results do not depend on the thread count)."""
+        x, op = root.inputs[0], root.op
+        rest = list(x.shape[1:])
+        n = self.dim(x.shape[0])
+        nc, parts, c = self.fresh("nc"), self.fresh("part"), self.fresh("c")
+        nan = _tracks_nan(op, acc_dt)
+        flags = self.fresh("partnan") if nan else None
+        rest_shape = "".join(f"{self.dim(d)}, " for d in rest)
+        init = scalar.literal(reduce_init(op, acc_dt), acc_dt)
+        self.out.line(f"{nc} = max(1, min({n}, {FULL_REDUCTION_CHUNKS}))")
+        self.out.line(f"{parts} = np.empty(({nc}, {rest_shape}), {scalar.np_type(acc_dt)})")
+        if nan:
+            self.out.line(f"{flags} = np.zeros(({nc}, {rest_shape}), np.bool_)")
+        with self.out.block(f"for {c} in prange({nc}):"):
+            lo, hi, i = self.fresh("lo"), self.fresh("hi"), self.fresh("i")
+            self.out.line(f"{lo} = max(0, {c} * {n} // {nc})")
+            self.out.line(f"{hi} = ({c} + 1) * {n} // {nc}")
+            # The chunk folds into an array of its own (LLVM then knows nothing else writes
+            # it, and the row loop vectorizes: measured 10x faster than folding into `parts`).
+            row, row_nan = self.fresh("rowacc"), self.fresh("rownan")
+            self.out.line(f"{row} = np.empty(({rest_shape}), {scalar.np_type(acc_dt)})")
+            if nan:
+                self.out.line(f"{row_nan} = np.zeros(({rest_shape}), np.bool_)")
+            with ExitStack() as stack:
+                js = self.inner_loops(stack, tuple(rest))
+                self.out.line(f"{row}[{', '.join(js)}] = {init}")
+            with ExitStack() as stack:
+                stack.enter_context(self.out.block(f"for {i} in range({lo}, {hi}):"))
+                js = self.inner_loops(stack, tuple(rest))
+                body: list[str] = []
+                v = self.value(x, (i, *js), members, body, {})
+                self.out.extend(body)
+                slot = f"{row}[{', '.join(js)}]"
+                if op in (Op.SUM, Op.PROD):
+                    # One statement: the load, add and store LLVM vectorizes (a local in
+                    # between, `a = row[j]; a = a + v; row[j] = a`, measured 30x slower).
+                    sym = "+" if op is Op.SUM else "*"
+                    self.out.line(f"{slot} = {slot} {sym} {scalar.cast(v, x.dtype, acc_dt)}")
+                else:
+                    self.fold_into(op, slot, f"{row_nan}[{', '.join(js)}]" if nan else None,
+                                   v, x.dtype, acc_dt)
+            with ExitStack() as stack:
+                js = self.inner_loops(stack, tuple(rest))
+                self.out.line(f"{parts}[{', '.join((c, *js))}] = {row}[{', '.join(js)}]")
+                if nan:
+                    self.out.line(f"{flags}[{', '.join((c, *js))}] = {row_nan}[{', '.join(js)}]")
+        with ExitStack() as stack:
+            js = self.loops(stack, rest)
+            acc, best_i, cc = self.fresh("acc"), self.fresh("ai"), self.fresh("c")
+            self.out.extend(reduce_start(op, acc, best_i, acc_dt))
+            with self.out.block(f"for {cc} in range({nc}):"):
+                self.out.extend(combine(op, acc, best_i, f"{parts}[{', '.join((cc, *js))}]",
+                                        acc_dt, acc_dt, "0"))
+                if nan:
+                    self.out.line(f"{acc}_nan = {acc}_nan | {flags}[{', '.join((cc, *js))}]")
+            self.out.extend(reduce_finish(op, acc, acc_dt))
+            out_idx = (("0",) if root.attr("keepdims") else ()) + js
+            self.assign(target, root, out_idx, scalar.cast(acc, acc_dt, root.dtype))
+
+    def fold_into(self, op: Op, slot: str, flag: str | None, v: str, v_dt: np.dtype,
+                  acc_dt: np.dtype) -> None:
+        """`combine` into an array element `slot` (and its NaN flag) through a local."""
+        local = self.fresh("a")
+        self.out.line(f"{local} = {slot}")
+        if flag is not None:
+            self.out.line(f"{local}_nan = {flag}")
+        self.out.extend(combine(op, local, "", v, v_dt, acc_dt, "0"))
+        self.out.line(f"{slot} = {local}")
+        if flag is not None:
+            self.out.line(f"{flag} = {local}_nan")
 
     def flat_position(self, x: Node, full: Index, axes: tuple, flat: bool) -> str:
         if not flat:
