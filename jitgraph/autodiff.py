@@ -27,9 +27,11 @@ Conventions
 - `power(x, y)`: d/dx is 0 where y == 0 (also at x == 0), d/dy is 0 where x == 0 (as JAX).
 - Non-differentiable ops (floor, ceil, sign, floor_divide, comparisons, logical ops, isnan,
   argmax, any, ...) give zero gradient.
-- There are no runtime loops in the IR yet: the frontend unrolls Python loops, and the backward
-  pass of an unrolled loop is the unrolled backward pass. Reverse mode through runtime loop
-  nodes will come with those nodes.
+- Loops with static bounds are unrolled by the frontend: their backward pass is the unrolled
+  one. Loops with a runtime trip count (LOOP nodes) are differentiated whole by
+  `jitgraph.autodiff_loops` (a reverse loop; carried values recomputed or stored on a tape).
+  Runtime branches are inlined as selects first (`control.branches_as_selects`): both sides
+  are computed.
 """
 
 from __future__ import annotations
@@ -263,20 +265,23 @@ def _at_rule(node: Node, g: Node, i: int) -> Node | None:
     if i:
         return None
     x = node.inputs[0]
-    return control.put(_zeros(x.shape, g.dtype), g, node.inputs[1:], node.attr("axes"))
+    return control.put(_zeros(x.shape, g.dtype), g, node.inputs[1:], node.attr("axes"),
+                       control.at_lengths(node))
 
 
 def _put_rule(node: Node, g: Node, i: int) -> Node | None:
-    indices, axes = node.inputs[2:], node.attr("axes")
+    indices, axes, lengths = node.inputs[2:], node.attr("axes"), control.at_lengths(node)
     if i == 0:
-        return control.put(g, build.const(0, g.dtype), indices, axes)
-    return control.at(g, indices, axes) if i == 1 else None
+        return control.put(g, build.const(0, g.dtype), indices, axes, lengths)
+    return control.at(g, indices, axes, lengths) if i == 1 else None
 
 
 def _control_rule(node: Node, g: Node, i: int) -> Node:
+    """LOOP / RESULT / BRANCH have no per-input rule: vjp inlines branches as selects, and
+    autodiff_loops builds a LOOP's gradient whole from the cotangents of all its RESULTs."""
     raise GraphTypeError(
-        "gradients through loops with a runtime trip count are not supported yet; loops "
-        "with bounds known at compile time are unrolled and differentiate"
+        f"internal error: {node.op.value} reached the per-op gradient walk (loops are "
+        "differentiated by jitgraph.autodiff_loops, branches inlined as selects)"
     )
 
 
@@ -457,6 +462,10 @@ def vjp(outputs: Sequence[Node], seeds: Sequence[Node], wrt: Sequence[Node]) -> 
                 f"{w.dtype}: only floating-point values have gradients"
             )
     outputs = control.branches_as_selects(outputs)
+    from . import autodiff_loops  # loops: each LOOP node's gradient is built whole
+
+    if autodiff_loops.reaches_loop(outputs):
+        return autodiff_loops.vjp(outputs, seeds, wrt)
     order = topological_order(outputs)
     active = _active(order, wrt)
     cotangents: dict[Node, Node] = {}

@@ -2,8 +2,9 @@
 
 The function is translated exactly as `jg.jit` translates it (per argument signature); its
 scalar result is differentiated on the graph (jitgraph.autodiff) and the graph of the
-gradients is optimized, fused and compiled like any other. Python loops are unrolled by the
-frontend, so their gradients are the unrolled backward pass.
+gradients is optimized, fused and compiled like any other. Loops with static bounds are
+unrolled by the frontend (their gradients are the unrolled backward pass); loops with a runtime
+trip count are reversed whole (jitgraph.autodiff_loops: recomputed or taped carried values).
 
     loss, (gW, gb) = jg.value_and_grad(loss_fn, argnums=(1, 2))(x, W, b)
 """
