@@ -2,6 +2,8 @@
 widening, negative and out-of-range indices), the errors, and the shape of the generated loop
 (in-place updates of carried arrays, loop-invariant code computed once)."""
 
+import re
+
 import numpy as np
 import pytest
 from corpus import loops
@@ -146,3 +148,34 @@ def test_slices_of_runtime_length_are_reported_with_a_caret():
     text = str(info.value)
     assert "length is known only at run time" in text and "test_loops.py:" in text
     assert "^" in text and "x[i:i + k]" in text
+
+
+def add_to_rows(Y, v):
+    for i in range(Y.shape[0]):
+        Y[i] = Y[i] + v * i  # reads the row it writes: updated in place
+    return Y
+
+
+def shift_rows(Y, v):
+    for i in range(1, Y.shape[0]):
+        Y[i] = Y[i - 1] + v  # reads another row: the old values must be read
+    return Y
+
+
+def reverse_rows(Y, v):
+    for i in range(Y.shape[0]):
+        Y[i] = Y[i][::-1] + v  # reads the written row reversed: not in place
+    return Y
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_row_updates_in_a_loop(backend):
+    for fn in (add_to_rows, shift_rows, reverse_rows):
+        Y, v = np.arange(12.0).reshape(4, 3), np.array([1.0, -2.0, 0.5])
+        got = jg.jit(fn, backend=backend)(Y.copy(), v)
+        np.testing.assert_array_equal(got, fn(Y.copy(), v))
+    source = jg.jit(add_to_rows, backend="python").source(np.ones((4, 3)), np.ones(3))
+    body = source[source.index("for it"):source.index("return 0")]
+    assert "next" not in body and re.search(r"carry\d+\[s\d+, i\d+\] = ", body)
+    reverse = jg.jit(reverse_rows, backend="python").source(np.ones((4, 3)), np.ones(3))
+    assert "next" in reverse[reverse.index("for it"):]  # a scratch row: not in place

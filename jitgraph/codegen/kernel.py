@@ -886,6 +886,8 @@ def _work(group: Group | RowGroup) -> Dim:
         return D.product((*root.shape, root.inputs[0].shape[-1]))
     if group.kind is Kind.REDUCE:
         return D.product(root.inputs[0].shape)
+    if group.kind is Kind.UPDATE:  # the region (a copy of the base, if any, is extra)
+        return D.product(root.inputs[1].shape)
     return D.product(root.shape)
 
 

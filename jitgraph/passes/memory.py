@@ -15,12 +15,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..ir import dims as D
+from ..ir.control import at_lengths
 from ..ir.dims import Dim
 from ..ir.node import Node
 from ..ir.ops import Kind, Op, kind
 from ..ir.shape_env import ShapeEnv
 from .partition import Group, Plan
-from .rows import RowGroup
+from .rows import RowGroup, under_views
 
 
 @dataclass
@@ -81,6 +82,7 @@ def group_reads(group: Group, materialized: set[Node]) -> dict[Node, bool]:
     if isinstance(group, RowGroup):  # every value a row loop produces is not a read
         members |= set(group.roots)
     reads: dict[Node, bool] = {}
+    remapped = under_views(group) if not isinstance(group, RowGroup) else set()
     for member in group.members:
         for position, inp in enumerate(member.inputs):
             if inp in members:
@@ -101,6 +103,10 @@ def group_reads(group: Group, materialized: set[Node]) -> dict[Node, bool]:
                 # value still reads (`x[-2] = t[0]` in t's buffer: fuzz program '0:9184').
                 same_index = (direct and member is group.root and position == 0) or (
                     group.root.inputs[1].ndim == 0 and base is _update_base(group.root)
+                ) or (
+                    # `Y[i] = Y[i] + v`: the region's value reads the base at the very place
+                    # written, element by element, so the update may run in the base's storage
+                    _reads_written_place(group, member, inp, base, remapped)
                 )
             else:
                 same_index = (
@@ -111,6 +117,33 @@ def group_reads(group: Group, materialized: set[Node]) -> dict[Node, bool]:
                 )
             reads[base] = reads.get(base, True) and same_index
     return reads
+
+
+def _reads_written_place(group: Group, member: Node, inp: Node, base: Node,
+                         remapped: set[Node]) -> bool:
+    """Does `member` read `base` (through the AT view `inp`, or as the AT member itself) at
+    exactly the element the group's PUT writes while computing that element?"""
+    at = member if member.op is Op.AT else inp
+    if at.op is not Op.AT or at.inputs[0] is not base or not _same_place(at, group.root):
+        return False
+    if member is at:
+        return member not in remapped and member.shape == group.root.inputs[1].shape
+    return (member not in remapped and kind(member.op) is Kind.ELEMWISE
+            and member.shape == group.root.inputs[1].shape)
+
+
+def _same_place(view: Node, update: Node) -> bool:
+    """Does AT `view` read exactly the region PUT `update` writes (same axes, windows and
+    index values; the frontend makes separate WRAP nodes for `Y[i]` read and written)?"""
+    if view.op is not Op.AT or update.op is not Op.PUT:
+        return False
+    if view.attr("axes") != update.attr("axes") or at_lengths(view) != at_lengths(update):
+        return False
+    return all(
+        a is b or (a.op is b.op is Op.WRAP and a.inputs == b.inputs
+                   and a.attr("length") == b.attr("length"))
+        for a, b in zip(view.inputs[1:], update.inputs[2:], strict=True)
+    )
 
 
 def _update_base(root: Node) -> Node:

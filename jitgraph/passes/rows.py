@@ -172,7 +172,7 @@ def _reads(group: Group, produced: set[Node]) -> tuple[list[Node], list[Node]]:
     the transposed index) reads everything at remapped indices, so its reads count as reads
     through a view too."""
     members = set(group.members)
-    remapped = _under_views(group)
+    remapped = under_views(group)
     direct, through_view = [], []
     for member in group.members:
         for inp in member.inputs:
@@ -186,9 +186,9 @@ def _reads(group: Group, produced: set[Node]) -> tuple[list[Node], list[Node]]:
     return direct, through_view
 
 
-def _under_views(group: Group) -> set[Node]:
+def under_views(group: Group) -> set[Node]:
     """Members of the group evaluated at an index a view of the group remapped: the inputs,
-    direct or indirect, of its VIEW members."""
+    direct or indirect, of its VIEW members (memory.py asks too)."""
     members = set(group.members)
     under: set[Node] = set()
     for member in reversed(group.members):  # root first: consumers before their inputs
