@@ -297,15 +297,7 @@ class LoopTranslation:
         for name, carry in names.items():
             ph = scope.carry(name, carry.dtype, carry.shape, carry.weak)
             placeholders[name] = ph
-            if carry.array:
-                obj = ArrayObject(ph)
-                obj.writable = False
-                obj.why_readonly = (f"{name!r} is rebound to a new array in this loop; writing "
-                                    "into it before the rebinding is not supported (copy it "
-                                    "first: x = x.copy())")
-                frame.env[name] = bound[name] = obj
-            else:
-                frame.env[name] = bound[name] = ph
+            frame.env[name] = bound[name] = _bound_placeholder(name, ph, carry, "loop")
         for root, carry in roots.items():
             ph = scope.carry(_root_name(root, before_env), carry.dtype, carry.shape, carry.weak)
             placeholders[root] = bound[root] = ph
@@ -390,6 +382,18 @@ def _linear(value: Any) -> tuple[Node | None, int]:
 def _bound(name: str, env: dict[str, Any]) -> bool:
     """Does `name` hold a value in `env` (not unbound, e.g. by an earlier runtime loop)?"""
     return name in env and not isinstance(env[name], Unbound)
+
+
+def _bound_placeholder(name: str, ph: Node, carry: Carry, where: str) -> Any:
+    """What name `name` holds at the start of a loop body or branch side: its placeholder; for
+    an array the body rebinds, a read-only array object over it."""
+    if not carry.array:
+        return ph
+    obj = ArrayObject(ph)
+    obj.writable = False
+    obj.why_readonly = (f"{name!r} is rebound to a new array in this {where}; writing into it "
+                        "before the rebinding is not supported (copy it first: x = x.copy())")
+    return obj
 
 
 def _same_shape(a: tuple, b: tuple) -> bool:
@@ -519,15 +523,7 @@ class BranchTranslation:
         for name in carried_names:
             carry = names[name]
             ph = scope.carry(name, carry.dtype, carry.shape, carry.weak)
-            if carry.array:
-                obj = ArrayObject(ph)
-                obj.writable = False
-                obj.why_readonly = (f"{name!r} is rebound to a new array in this branch; "
-                                    "writing into it before the rebinding is not supported "
-                                    "(copy it first: x = x.copy())")
-                bound[name] = obj
-            else:
-                bound[name] = ph
+            bound[name] = _bound_placeholder(name, ph, carry, "branch")
         new_names = [n for n in (merged or {}) if n not in names]
         for name in new_names:  # bound by both sides only: the placeholder is never read
             scope.carry(name, merged[name].dtype, merged[name].shape, merged[name].weak)
