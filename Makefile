@@ -26,7 +26,6 @@ test-fast: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m pip install --quiet numexpr 'jax[cpu]' || echo "optional benchmark packages not installed"
 	$(PY) benchmarks/run.py
-	$(PY) benchmarks/memory.py
 
 # A long fuzz campaign: make fuzz N=10000 [SEED=...]; failing programs go to fuzz-failures/.
 N ?= 10000

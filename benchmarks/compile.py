@@ -147,26 +147,46 @@ def phases(runs: list[dict]) -> str:
                      for k, short in names.items())
 
 
+COLUMNS = ("jitgraph cold", "numba cold", "jitgraph cached", "numba cached")
+
+
+def warm_os_cache() -> None:
+    """Load the libraries into the OS's file cache (the first process would pay for it)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        run(PROLOGUE + "print('{}')", Path(tmp), dict(os.environ))
+
+
+def summary(repeat: int, names: list[str] | None = None) -> dict[str, dict[str, object]]:
+    """For each case (all, or those named): the median seconds of each of COLUMNS, jitgraph's
+    cold phases ("phases", a text in ms) and the import time ("import", seconds)."""
+    warm_os_cache()
+    found = {}
+    for name, case in CASES.items():
+        if names is not None and name not in names:
+            continue
+        r = measure(case, repeat)
+        found[name] = {k: median(r[k]) for k in COLUMNS}
+        found[name]["phases"] = phases(r["jitgraph cold"])
+        found[name]["import"] = median(r["jitgraph cold"], "import")
+    return found
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:  # load the libraries into the OS's file cache
-        run(PROLOGUE + "print('{}')", Path(tmp), dict(os.environ))
+    found = summary(args.repeat)
     print(f"first call, seconds (median of {args.repeat} fresh processes)\n")
-    header = ("function", "jitgraph cold", "numba cold", "jitgraph cached", "numba cached")
-    rows, notes = [], []
-    for name, case in CASES.items():
-        r = measure(case, args.repeat)
-        rows.append((name, *(f"{median(r[k]):.3f}" for k in header[1:])))
-        notes.append(f"  {name}: {phases(r['jitgraph cold'])} ms")
-        imports = median(r["jitgraph cold"], "import")
+    header = ("function", *COLUMNS)
+    rows = [(name, *(f"{r[k]:.3f}" for k in COLUMNS)) for name, r in found.items()]
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
     for row in [header, *rows]:
         print("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
     print("\njitgraph cold, by phase:")
-    print("\n".join(notes))
+    print("\n".join(f"  {name}: {r['phases']} ms" for name, r in found.items()))
+    imports = list(found.values())[-1]["import"]
     print(f"\nimporting numpy + numba + jitgraph before the first call: {imports:.2f} s")
+
 
 if __name__ == "__main__":
     main()

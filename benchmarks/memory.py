@@ -72,20 +72,35 @@ def measure(kind: str, names: str, impl: str, n: int) -> float:
     return json.loads(result.stdout.strip().splitlines()[-1])["beyond_outputs_mb"]
 
 
-def main() -> int:
-    rows = ["| workload | NumPy temporaries MB | jitgraph temporaries MB |", "|---|---:|---:|"]
+def measure_all(n: int = N) -> list[tuple[str, float, float]]:
+    """(workload, NumPy MB, jitgraph MB) for every workload on n x n float32 inputs."""
+    rows = []
     for label, (kind, names) in WORKLOADS.items():
-        np_mb, jg_mb = (measure(kind, names, impl, N) for impl in ("numpy", "jitgraph"))
-        rows.append(f"| {label} ({N}x{N} f32) | {np_mb:.1f} | {jg_mb:.1f} |")
-        print(rows[-1], flush=True)
-    text = "\n".join(rows)
-    print("\n" + text)
-    with open(os.path.join(HERE, "MEMORY.md"), "w") as f:
+        np_mb, jg_mb = (measure(kind, names, impl, n) for impl in ("numpy", "jitgraph"))
+        rows.append((f"{label} ({n}x{n} f32)", np_mb, jg_mb))
+    return rows
+
+
+def markdown(rows: list[tuple[str, float, float]]) -> str:
+    lines = ["| workload | NumPy temporaries MB | jitgraph temporaries MB |", "|---|---:|---:|"]
+    lines += [f"| {label} | {np_mb:.1f} | {jg_mb:.1f} |" for label, np_mb, jg_mb in rows]
+    return "\n".join(lines)
+
+
+def write(rows: list[tuple[str, float, float]], path: str = os.path.join(HERE, "MEMORY.md")):
+    with open(path, "w") as f:
         f.write(
             "# Peak memory of one call beyond its outputs\n\n"
             "Measured by `python benchmarks/memory.py` (peak RSS in a fresh process per "
-            "row; see the script's docstring).\n\n" + text + "\n"
+            "row; see the script's docstring).\n\n" + markdown(rows) + "\n"
         )
+
+
+def main() -> int:
+    rows = measure_all(N)
+    text = markdown(rows)
+    print(text)
+    write(rows)
     return 0
 
 

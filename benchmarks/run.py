@@ -2,7 +2,17 @@
 the NumPy code, numexpr and JAX (when installed), measured side by side in one run.
 
 Rounds interleave the implementations (so machine noise hits all alike) and the table reports
-medians. Results go to stdout and to benchmarks/RESULTS.md with the machine described.
+medians: one row per workload, one column per implementation, each time also as a ratio to
+jitgraph's. Every implementation's result is checked against NumPy's in float64 before timing
+(a workload that updates its arguments, the Jacobi loop, gets fresh copies for every call).
+After the table: dispatch overhead on 16 elements (dispatch.py), cold and warm compile times
+(compile.py, fresh processes) and peak temporaries (memory.py, fresh processes). Results go to
+stdout (progress to stderr) and to benchmarks/RESULTS.md with the machine described (and the
+memory rows to benchmarks/MEMORY.md).
+
+    .venv/bin/python benchmarks/run.py            # the full run (`make bench`)
+    .venv/bin/python benchmarks/run.py --quick    # a smoke run: small sizes, writes nothing
+    .venv/bin/python benchmarks/run.py --only Jacobi --no-extras --no-write
 
 Workloads with matrix products let thread pools settle before each timed call: NumPy's
 OpenBLAS, SciPy's OpenBLAS (which Numba's np.dot calls), Numba's OpenMP workers and XLA's
@@ -31,6 +41,8 @@ import jitgraph as jg
 from jitgraph.codegen.vmath import vm_exp_f32, vm_tanh_f32  # the same vectorizable math
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+if HERE not in sys.path:  # dispatch.py, compile.py and memory.py beside this file
+    sys.path.insert(0, HERE)
 
 
 @dataclass
@@ -40,6 +52,8 @@ class Workload:
     impls: dict[str, Callable[..., object]] = field(default_factory=dict)
     settle: float = 0.0  # seconds of pause, then one untimed call, before each timed call
     notes: list[str] = field(default_factory=list)  # implementations left out, and why
+    mutates: bool = False  # the call updates its array arguments: each call gets fresh copies
+    tol: float = 1e-3  # largest max. relative error vs NumPy in float64 counted as agreeing
 
 
 # -- a*b + c*d -----------------------------------------------------------------------------------
@@ -386,6 +400,180 @@ def mlp_workload(batch: int, n_in: int, hidden: int, classes: int, lr: float = 0
     return w
 
 
+# -- column standardization ------------------------------------------------------------------------
+
+
+def numpy_standardize(X):
+    return (X - X.mean(axis=0)) / X.std(axis=0)
+
+
+@njit(parallel=True, fastmath={"contract", "reassoc"})
+def _hand_column_sums(X, chunks):
+    """Per chunk of rows, the sums of X - X[0] and of its squares for every column, in float64
+    (shifted by the first row: the sum of squares keeps its precision when means are large).
+    Rows are read in order, the inner loop runs along a row (vectorized, contiguous)."""
+    n, m = X.shape
+    s1 = np.empty((chunks, m))
+    s2 = np.empty((chunks, m))
+    for c in prange(chunks):
+        a1 = np.zeros(m)
+        a2 = np.zeros(m)
+        for i in range(c * n // chunks, (c + 1) * n // chunks):
+            for j in range(m):
+                d = np.float64(X[i, j]) - np.float64(X[0, j])
+                a1[j] += d
+                a2[j] += d * d
+        s1[c] = a1
+        s2[c] = a2
+    return s1, s2
+
+
+@njit(parallel=True, fastmath={"contract", "reassoc"})
+def _hand_standardize(X, s1, s2, out):
+    n, m = X.shape
+    chunks = s1.shape[0]
+    mean = np.empty(m, X.dtype)
+    std = np.empty(m, X.dtype)
+    for j in range(m):
+        d1 = 0.0
+        d2 = 0.0
+        for c in range(chunks):
+            d1 += s1[c, j]
+            d2 += s2[c, j]
+        shift = d1 / n
+        mean[j] = X[0, j] + shift
+        std[j] = np.sqrt(max(d2 / n - shift * shift, 0.0))
+    for i in prange(n):
+        for j in range(m):
+            out[i, j] = (X[i, j] - mean[j]) / std[j]
+
+
+def hand_standardize(X):
+    """Two passes over the rows: column sums with per-thread partial sums, then the output."""
+    s1, s2 = _hand_column_sums(X, numba.get_num_threads())
+    out = np.empty_like(X)
+    _hand_standardize(X, s1, s2, out)
+    return out
+
+
+def _numexpr_standardize():
+    """numexpr for the elementwise part; the column mean and std by NumPy (numexpr reduces only
+    as the last operation, single-threaded)."""
+    import numexpr
+
+    def run(X):
+        m, s = X.mean(axis=0), X.std(axis=0)
+        return numexpr.evaluate("(X - m) / s", local_dict={"X": X, "m": m, "s": s})
+
+    return run
+
+
+def standardize_workload(rows: int, cols: int) -> Workload:
+    def inputs(rng):
+        return {"X": (rng.standard_normal((rows, cols)) * 3 + 10).astype(np.float32)}
+
+    w = Workload(f"column standardization  ({rows}x{cols} f32)", inputs)
+    w.impls["numpy"] = numpy_standardize
+    w.impls["jitgraph"] = jg.jit(numpy_standardize)
+    w.impls["hand prange"] = hand_standardize
+    _optional(w, "numba parallel", lambda: _numba_parallel(numpy_standardize, inputs))
+    if _optional(w, "numexpr", _numexpr_standardize):
+        w.notes.append("numexpr: the elementwise part; mean and std by NumPy")
+    _optional(w, "jax", lambda: _jax(numpy_standardize))
+    return w
+
+
+# -- 2-D Jacobi stencil, a time loop ---------------------------------------------------------------
+
+
+def numpy_jacobi(A, B, T):
+    """T Jacobi steps, each two half-steps (A -> B, B -> A); updates A and B in place."""
+    for _ in range(T):
+        B[1:-1, 1:-1] = 0.25 * (A[:-2, 1:-1] + A[2:, 1:-1] + A[1:-1, :-2] + A[1:-1, 2:])
+        A[1:-1, 1:-1] = 0.25 * (B[:-2, 1:-1] + B[2:, 1:-1] + B[1:-1, :-2] + B[1:-1, 2:])
+
+
+@njit(parallel=True)
+def _hand_jacobi(A, B, T):
+    n, m = A.shape
+    for _ in range(T):
+        for i in prange(1, n - 1):
+            for j in range(1, m - 1):
+                B[i, j] = 0.25 * (A[i - 1, j] + A[i + 1, j] + A[i, j - 1] + A[i, j + 1])
+        for i in prange(1, n - 1):
+            for j in range(1, m - 1):
+                A[i, j] = 0.25 * (B[i - 1, j] + B[i + 1, j] + B[i, j - 1] + B[i, j + 1])
+
+
+def _in_place(fn):
+    """A call of `fn(A, B, T)`, which updates A and B, returning both for the error check."""
+
+    def run(A, B, T):
+        fn(A, B, T)
+        return Flat([A, B])
+
+    return run
+
+
+def _numexpr_jacobi():
+    """The same loop, each half-step one numexpr.evaluate writing into the interior view."""
+    import numexpr
+
+    step = "0.25 * (n + s + w + e)"
+
+    def half(src, dst):
+        views = {"n": src[:-2, 1:-1], "s": src[2:, 1:-1], "w": src[1:-1, :-2], "e": src[1:-1, 2:]}
+        numexpr.evaluate(step, local_dict=views, out=dst[1:-1, 1:-1])
+
+    def run(A, B, T):
+        for _ in range(T):
+            half(A, B)
+            half(B, A)
+        return Flat([A, B])
+
+    return run
+
+
+def _jax_jacobi():
+    """JAX arrays are immutable: the loop is jax.lax.fori_loop over (A, B), T a traced argument
+    (one compilation for every T, as for the others), each half-step an .at[].set(); returns
+    the new A and B."""
+    import jax
+
+    def half(src, dst):
+        return dst.at[1:-1, 1:-1].set(
+            0.25 * (src[:-2, 1:-1] + src[2:, 1:-1] + src[1:-1, :-2] + src[1:-1, 2:])
+        )
+
+    def body(_, carry):
+        A, B = carry
+        B = half(A, B)
+        return half(B, A), B
+
+    jitted = jax.jit(lambda A, B, T: jax.lax.fori_loop(0, T, body, (A, B)))
+
+    def run(A, B, T):
+        return Flat(list(jax.block_until_ready(jitted(A, B, T))))
+
+    return run
+
+
+def jacobi_workload(n: int, steps: int) -> Workload:
+    def inputs(rng):
+        A = rng.uniform(0, 1, (n, n))
+        return {"A": A, "B": A.copy(), "T": steps}
+
+    w = Workload(f"Jacobi 2-D, T={steps} steps  ({n}x{n} f64)", inputs, mutates=True, tol=1e-12)
+    w.impls["numpy"] = _in_place(numpy_jacobi)
+    w.impls["jitgraph"] = _in_place(jg.jit(numpy_jacobi))
+    w.impls["hand prange"] = _in_place(_hand_jacobi)
+    _optional(w, "numba parallel", lambda: _in_place(njit(parallel=True)(numpy_jacobi)))
+    _optional(w, "numexpr", _numexpr_jacobi)
+    if _optional(w, "jax", _jax_jacobi):
+        w.notes.append("jax: jax.lax.fori_loop with T traced (not a Python loop under jit)")
+    return w
+
+
 # -- optional competitors --------------------------------------------------------------------------
 
 
@@ -423,36 +611,71 @@ def _numba_parallel(fn, make_inputs):
     return compiled
 
 
-def _optional(w: Workload, name: str, make) -> None:
+def _optional(w: Workload, name: str, make) -> bool:
+    """Add the implementation `make()` returns, or a note saying why it is left out."""
     try:
         w.impls[name] = make()
+        return True
     except ImportError:
         w.notes.append(f"{name}: not installed")
     except Exception as exc:  # Numba cannot compile the NumPy code: say so in the results
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        w.notes.append(f"{name}: does not compile ({type(exc).__name__}: {first[:120]})")
+        w.notes.append(f"{name}: does not compile ({type(exc).__name__}: {_reason(exc)})")
+    return False
+
+
+def _reason(exc: Exception) -> str:
+    """The informative part of an error: for Numba's typing errors, the call it could not type
+    and why, not the pipeline stage on the first line."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    if not lines:
+        return type(exc).__name__
+    call = next((line[3:].strip() for line in lines if line.startswith(">>>")), None)
+    why = next((line for line in lines if line.startswith("TypingError:")), None)
+    if call:
+        return f"{call}: {why.split(':', 1)[1].strip() if why else lines[0]}"[:160]
+    return lines[0][:160]
 
 
 # -- measurement -----------------------------------------------------------------------------------
 
 
+def _as_f64(value):
+    if isinstance(value, np.ndarray) and value.dtype.kind == "f":
+        return value.astype(np.float64)
+    return value
+
+
+def _copies(inputs: dict) -> dict:
+    return {k: v.copy() if isinstance(v, np.ndarray) else v for k, v in inputs.items()}
+
+
 def measure(w: Workload, rounds: int, rng) -> dict[str, tuple[float, float]]:
-    """Median seconds and max relative error (vs NumPy in float64) of each implementation."""
+    """Median seconds and max relative error (vs NumPy in float64) of each implementation.
+    A workload that updates its inputs gets fresh copies for every call, made before the
+    timer starts."""
     inputs = w.make_inputs(rng)
-    exact = np.asarray(w.impls["numpy"](**{k: v.astype(np.float64) for k, v in inputs.items()}))
+
+    def args():
+        return _copies(inputs) if w.mutates else inputs
+
+    exact = np.asarray(w.impls["numpy"](**{k: _as_f64(v) for k, v in args().items()}))
+    scale = max(float(np.max(np.abs(exact))), 1e-30)
     errors = {}
     for name, fn in w.impls.items():  # warm up (compiles) and check every result
-        result = np.asarray(fn(**inputs), dtype=np.float64)
-        scale = max(float(np.max(np.abs(exact))), 1e-30)
-        errors[name] = float(np.max(np.abs(result - exact))) / scale
+        result = np.asarray(fn(**args()), dtype=np.float64)
+        if result.shape != exact.shape:
+            errors[name] = float("inf")
+        else:
+            errors[name] = float(np.max(np.abs(result - exact))) / scale
     times: dict[str, list[float]] = {name: [] for name in w.impls}
     for _ in range(rounds):
         for name, fn in w.impls.items():
             if w.settle:  # see the module docstring
                 time.sleep(w.settle)
-                fn(**inputs)
+                fn(**args())
+            call_args = args()
             start = time.perf_counter()
-            fn(**inputs)
+            fn(**call_args)
             times[name].append(time.perf_counter() - start)
     return {name: (float(np.median(t)), errors[name]) for name, t in times.items()}
 
@@ -477,67 +700,221 @@ def machine() -> str:
     )
 
 
-def table(results: dict[str, dict[str, tuple[float, float]]]) -> str:
+# -- the report -----------------------------------------------------------------------------------
+
+VARIANTS = ("jitgraph", "numpy", "numexpr", "numba parallel", "jax", "hand prange")
+
+
+def _columns(results: dict[str, dict]) -> list[str]:
+    found = [v for v in VARIANTS if any(v in entries for entries in results.values())]
+    return found + sorted({n for e in results.values() for n in e} - set(found))
+
+
+def table(results: dict[str, dict[str, tuple[float, float]]], tols: dict[str, float]) -> str:
+    """Workloads (rows) x implementations (columns): median ms and, in parentheses, the time
+    over jitgraph's. A result that does not agree with NumPy (error above the workload's
+    tolerance) is marked `!`."""
+    columns = _columns(results)
     lines = [
-        "| workload | implementation | median ms | vs jitgraph | max rel. error |",
-        "|---|---|---:|---:|---:|",
+        "| workload | " + " | ".join(columns) + " |",
+        "|---|" + "---:|" * len(columns),
     ]
     for workload, entries in results.items():
         ours = entries.get("jitgraph", (None,))[0]
-        for name, (t, err) in entries.items():
-            ratio = f"{t / ours:.2f}x" if ours else "-"
-            lines.append(f"| {workload} | {name} | {t * 1e3:.2f} | {ratio} | {err:.1e} |")
+        cells = []
+        for name in columns:
+            if name not in entries:
+                cells.append("-")
+                continue
+            t, err = entries[name]
+            cell = f"{t * 1e3:.2f}"
+            if ours and name != "jitgraph":
+                cell += f" ({t / ours:.2f}x)"
+            if not err <= tols[workload]:
+                cell += " !"
+            cells.append(cell)
+        lines.append(f"| {workload} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+def error_table(results: dict[str, dict[str, tuple[float, float]]]) -> str:
+    columns = _columns(results)
+    lines = ["| workload | " + " | ".join(columns) + " |", "|---|" + "---:|" * len(columns)]
+    for workload, entries in results.items():
+        cells = [f"{entries[n][1]:.1e}" if n in entries else "-" for n in columns]
+        lines.append(f"| {workload} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def dispatch_lines(rounds: int, calls: int) -> list[str]:
+    import dispatch
+
+    r = dispatch.run(16, rounds, calls)
+    names = {
+        "jitgraph": "jitgraph",
+        "jitgraph kernel alone": "its kernel alone",
+        "numba njit": "Numba njit",
+        "numba njit(parallel=True)": "Numba njit(parallel=True)",
+        "numpy": "NumPy",
+        "jax.jit (device arrays)": "JAX jit (device arrays)",
+    }
+    parts = [f"{label} {r[key]:.2f}" for key, label in names.items() if key in r]
+    return [
+        f"Dispatch, `a * b + 1` on two float64[16], us per call (median of {rounds} rounds of "
+        f"{calls} calls; {dispatch.numba_threads()} Numba threads): "
+        + ", ".join(parts)
+        + f"; jitgraph's own overhead {r['jitgraph overhead']:.2f}"
+    ]
+
+
+def compile_lines(repeat: int, names: list[str] | None) -> list[str]:
+    import compile as compile_bench  # benchmarks/compile.py, not the builtin
+
+    found = compile_bench.summary(repeat, names)
+    lines = [
+        f"Compile time of the first call, s (median of {repeat} fresh processes; cold: no "
+        "cache, warm: the persistent cache filled by an earlier process; jitgraph vs Numba "
+        "parallel=True on the same NumPy function, except softmax, which Numba cannot compile: "
+        "its prange version):"
+    ]
+    for name, r in found.items():
+        lines.append(
+            f"  - {name}: cold jitgraph {r['jitgraph cold']:.2f}, Numba {r['numba cold']:.2f}; "
+            f"warm jitgraph {r['jitgraph cached']:.2f}, Numba {r['numba cached']:.2f} "
+            f"(jitgraph cold, ms: {r['phases']})"
+        )
+    return lines
+
+
+def memory_lines(n: int, write: bool) -> list[str]:
+    import memory
+
+    rows = memory.measure_all(n)
+    if write:
+        memory.write(rows)
+    lines = ["Peak memory of one call beyond its inputs and outputs, MB (fresh process each):"]
+    lines += [
+        f"  - {label}: NumPy {np_mb:.1f}, jitgraph {jg_mb:.1f}" for label, np_mb, jg_mb in rows
+    ]
+    return lines
+
+
+def _enable_jax_x64() -> None:
+    """float64 in JAX (the Jacobi workload and the dispatch line use it); float32 inputs stay
+    float32."""
+    try:
+        import jax
+    except ImportError:
+        return
+    jax.config.update("jax_enable_x64", True)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--size", type=int, default=4096)
+    parser.add_argument("--steps", type=int, default=10, help="Jacobi time steps")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="a smoke run: small sizes, 3 rounds, short extras; does not write RESULTS.md "
+        "unless --out is given",
+    )
+    parser.add_argument(
+        "--no-extras",
+        action="store_true",
+        help="only the workloads: no dispatch, compile or memory lines",
+    )
+    parser.add_argument(
+        "--compile-repeat",
+        type=int,
+        default=2,
+        help="fresh processes per compile measurement (compile.py alone: 3)",
+    )
     parser.add_argument("--no-write", action="store_true", help="do not write RESULTS.md")
+    parser.add_argument("--out", help="write the results here instead of benchmarks/RESULTS.md")
     parser.add_argument("--only", help="run only workloads whose name contains this text")
     args = parser.parse_args(argv)
+    if args.quick:
+        args.rounds, args.size, args.compile_repeat = min(args.rounds, 3), 256, 1
+    write = not args.no_write and (args.out is not None or not args.quick)
+    _enable_jax_x64()
     rng = np.random.default_rng(0)
+    size = args.size
+    dense = (256, 784, 128) if args.quick else (2048, 784, 512)
+    mlps = (
+        [(256, 784, 128, 10), (64, 784, 32, 10)]
+        if args.quick
+        else [(2048, 784, 512, 10), (256, 784, 128, 10)]
+    )
     # (label for --only, factory): workloads are built only when selected (building one may
     # compile its Numba competitor).
     factories = [
-        ("a*b + c*d", lambda: abcd_workload(args.size)),
-        ("mean((x-y)**2)", lambda: mse_workload(args.size * args.size)),
-        ("row softmax", lambda: softmax_workload(args.size, 1024)),
-        ("GELU", lambda: gelu_workload(args.size)),
+        ("a*b + c*d", lambda: abcd_workload(size)),
+        ("mean((x-y)**2)", lambda: mse_workload(size * size)),
+        ("row softmax", lambda: softmax_workload(size, 1024)),
+        ("GELU", lambda: gelu_workload(size)),
+        ("column standardization", lambda: standardize_workload(size, 1024)),
+        ("Jacobi", lambda: jacobi_workload(size // 2, args.steps)),
         # One dense layer of the MLP below.
-        ("relu(x@W+b)", lambda: dense_workload(2048, 784, 512)),
+        ("relu(x@W+b)", lambda: dense_workload(*dense)),
         # A small MLP on MNIST-sized inputs (784 features, 10 classes) at two batch / width
         # settings: a large batch and hidden layer, where the two big products dominate, and
         # a small one, where per-operation costs do.
-        ("MLP SGD step  (2048", lambda: mlp_workload(2048, 784, 512, 10)),
-        ("MLP SGD step  (256", lambda: mlp_workload(256, 784, 128, 10)),
+        *((f"MLP SGD step  ({m[0]}", lambda m=m: mlp_workload(*m)) for m in mlps),
     ]
     if args.only:
         factories = [(label, make) for label, make in factories if args.only in label]
-    results = {}
+    results: dict[str, dict[str, tuple[float, float]]] = {}
+    tols: dict[str, float] = {}
     notes = []
-    for _, make in factories:
+    began = time.perf_counter()
+    for _, make in factories:  # progress on stderr: stdout is the report
+        start = time.perf_counter()
         w = make()
+        print(f"{w.name} ...", end=" ", file=sys.stderr, flush=True)
         results[w.name] = measure(w, args.rounds, rng)
+        tols[w.name] = w.tol
         notes += [f"{w.name}: {note}" for note in w.notes]
-        line = ", ".join(f"{k} {v[0] * 1e3:.2f} ms" for k, v in results[w.name].items())
-        entries = results[w.name]
-        if "jitgraph" in entries:
-            line += f"; jitgraph / numpy = {entries['jitgraph'][0] / entries['numpy'][0]:.2f}"
-        print(f"{w.name}: {line}", flush=True)
-    text = table(results)
+        for name, (_, err) in results[w.name].items():
+            if not err <= w.tol:
+                notes.append(
+                    f"{w.name}: {name} does not agree with NumPy: max relative error "
+                    f"{err:.1e} > {w.tol:.0e} (marked !)"
+                )
+        print(f"{time.perf_counter() - start:.0f} s", file=sys.stderr, flush=True)
+    sections = [
+        f"Median ms per call of {args.rounds} interleaved rounds; in parentheses, the time over "
+        "jitgraph's (above 1.00x: slower than jitgraph).\n\n" + table(results, tols)
+    ]
     if notes:
-        text += "\n\n" + "\n".join(f"- {note}" for note in notes)
-    print()
+        sections.append("\n".join(f"- {note}" for note in notes))
+    if not args.no_extras:
+        quick = args.quick
+        print("dispatch ...", file=sys.stderr, flush=True)
+        extras = dispatch_lines(3 if quick else 15, 2000 if quick else 20000)
+        print("compile ...", file=sys.stderr, flush=True)
+        extras += compile_lines(args.compile_repeat, ["a*b + c*d"] if quick else None)
+        print("memory ...", file=sys.stderr, flush=True)
+        # MEMORY.md too, when RESULTS.md is written in its place
+        extras += memory_lines(1024 if quick else 4096, write=write and not quick and not args.out)
+        sections.append(
+            "\n".join(line if line.startswith("  ") else f"- {line}" for line in extras)
+        )
+    sections.append(
+        "Max relative error vs NumPy in float64 (checked before timing):\n\n" + error_table(results)
+    )
+    text = "\n\n".join(sections)
+    print(f"total {time.perf_counter() - began:.0f} s", file=sys.stderr)
     print(text)
-    if not args.no_write:
-        with open(os.path.join(HERE, "RESULTS.md"), "w") as f:
+    if write:
+        path = args.out or os.path.join(HERE, "RESULTS.md")
+        with open(path, "w") as f:
             f.write("# Benchmark results\n\n")
             f.write(f"Machine: {machine()}\n\n")
             f.write(
-                f"Command: `{' '.join(['python', 'benchmarks/run.py'] + (argv or sys.argv[1:]))}`; "
-                f"medians of {args.rounds} interleaved rounds, one process.\n\n"
+                f"Command: `{' '.join(['python', 'benchmarks/run.py'] + (argv or sys.argv[1:]))}`"
+                "; one process (compile and memory: fresh processes).\n\n"
             )
             f.write(text + "\n")
     return 0

@@ -63,16 +63,23 @@ _SERIAL_LOCK = threading.Lock()  # calls on the workqueue layer, one at a time
 
 def _numba_namespace() -> dict[str, Any]:
     global _THREADING_CHOSEN
+    # Kernels call SciPy's OpenBLAS (np.dot) between prange loops. After a call its threads
+    # spin for a while waiting for the next one, taking the cores Numba's threads need next:
+    # a 256-row MLP step ran 9x slower than NumPy. A short spin gives the cores back. OpenBLAS
+    # reads this when it loads, which Numba's import does (it imports scipy.linalg): so before
+    # `import numba`; a user's own setting wins.
+    os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
+    # The same the other way: after a prange, OpenMP's threads spin (libgomp: ~3 ms) and take
+    # the cores from the BLAS call that follows; a 256-row MLP step took 36 ms instead of 3.
+    # Passive waiting costs loops of many small pranges ~10% (a 200k-element stencil time
+    # loop: 200 -> 216 ms) and nothing measurable on single large loops. Read when Numba's
+    # OpenMP pool loads (below); a user's own setting wins.
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     import numba
 
     if not _THREADING_CHOSEN:
         _choose_threading_layer()
         _THREADING_CHOSEN = True
-        # Kernels call SciPy's OpenBLAS (np.dot) between prange loops. After a call its threads
-        # spin for a while waiting for the next one, taking the cores Numba's threads need next:
-        # a 256-row MLP step ran 5x slower. A short spin (read when SciPy loads OpenBLAS, which
-        # is after this; a user's own setting wins) gives the cores back.
-        os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
     from .codegen import support, vmath
 
     return {
