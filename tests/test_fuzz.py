@@ -285,6 +285,11 @@ def row_loop_of_a_partial_reduction(x):
     return np.all(x, axis=-1).sum(axis=1)
 
 
+def blas_operand_is_a_returned_view(x0):
+    t2 = np.transpose(np.sign(np.sqrt(x0))[-1])  # a view, returned: stored as an output
+    return x0.clip(0, 2.5) @ t2, t2  # ('3:8121': np.dot read through the view to sign())
+
+
 def in_place_with_literal_shape(x):
     x *= np.ones(3)
     return x
@@ -367,6 +372,8 @@ REGRESSIONS = [
     pytest.param(row_loop_of_a_partial_reduction,
                  (np.array([[[1.0, 1.0], [1.0, 1.0], [2.0, 0.0]]]),), "python",
                  id="row-loop-partial-reduction"),
+    pytest.param(blas_operand_is_a_returned_view, (np.array([[0.0, 7.0, 3.0]]),), "python",
+                 id="blas-operand-stored-view"),
     pytest.param(in_place_with_literal_shape, (np.arange(3.0),), "reference",
                  id="inplace-static-shape"),
     pytest.param(element_aug_assign_casts_unsafely, (np.array([1.0, -1.0]),), "reference",

@@ -602,6 +602,8 @@ class KernelBuilder:
         slice as possibly strided ('A' layout), and its np.dot copies such an operand with a
         performance warning; ascontiguousarray checks at run time and copies only a view that
         really is strided (`x[1:]` of a C array is passed as it is)."""
+        if node in self.arrays:  # stored already (a view that is also an output, say)
+            return self.arrays[node]
         if is_filled_vector(node):  # a few elements, allocated per call
             value = scalar.literal(node.inputs[0].attr("value").array.item(), node.dtype)
             return f"np.full(({self.dim(node.shape[0])},), {value})"
