@@ -86,6 +86,11 @@ def test_carried_array_updates_in_place():
     assert "prange" not in loop and "next" not in loop  # one element written, nothing copied
     stencil = jg.jit(loops.heat_time_loop, backend="python").source(np.zeros(8), np.zeros(8), 2)
     assert "next" not in stencil  # both region updates land in the carried arrays
+    # A and B are checked to broadcast both ways, so their sizes are one size: each half-step
+    # is one nest computing its value where it writes it, with no clamped reads.
+    body = stencil[stencil.index("for it"):stencil.index("# result")]
+    assert "min(np.int64" not in body and body.count("# setitem") == 4  # serial + parallel
+    assert "row loop" not in body and "buf" not in body
 
 
 def test_loop_invariant_values_are_computed_once_before_the_loop():

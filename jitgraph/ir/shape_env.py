@@ -22,12 +22,20 @@ class ShapeEnv:
     def __init__(self, checks: Iterable[Check] = ()):
         self._parent: dict[Dim, Dim] = {}
         self._stretch: dict[Dim, Dim] = {}
+        pairs: set[tuple[Dim, Dim]] = set()
         for check in checks:
             if check.kind == "eq":
                 self.union(check.a, check.b)
                 a = check.a
                 if isinstance(a, D.DimExpr) and a.op == "bcast" and a.args[1] == check.b:
                     self._stretch.setdefault(a.args[0], check.b)
+                    pairs.add((a.args[0], check.b))
+        # d broadcasts to e and e to d (d == e or d == 1, and e == d or e == 1): then d == e.
+        # A stencil's two half-steps (B[1:-1] from A[:-2], A[1:-1] from B[:-2]) check both
+        # ways, and their sizes are one size: no clamped reads, one loop nest per half-step.
+        for d, e in pairs:
+            if (e, d) in pairs:
+                self.union(d, e)
 
     def _find(self, d: Dim) -> Dim:
         root = d
