@@ -276,3 +276,13 @@ def test_column_reductions_fold_rows_in_parallel_chunks():
     for expr, expected in ((x.sum(axis=0), xs.sum(axis=0)), (x.max(axis=0), xs.max(axis=0)),
                            (((x - 3.0) ** 2).mean(axis=0), ((xs - 3.0) ** 2).mean(axis=0))):
         np.testing.assert_allclose(jg.compile(expr, backend="python")(x=xs), expected)
+
+
+def test_column_standardization_computes_the_column_mean_once():
+    """std(axis=0) centres with the same mean node as the user's X.mean(axis=0) (no kept axes
+    over leading axes), so the mean is one reduction shared by both."""
+    xs = np.arange(24.0).reshape(8, 3)
+    r = report((x - x.mean(axis=0)) / x.std(axis=0), x=xs)
+    assert [g["kind"] for g in r.groups].count("reduce") == 2  # the mean, the squared deviations
+    got = jg.compile((x - x.mean(axis=0)) / x.std(axis=0), backend="python")(x=xs)
+    np.testing.assert_allclose(got, (xs - xs.mean(axis=0)) / xs.std(axis=0))

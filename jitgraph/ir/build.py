@@ -344,8 +344,11 @@ def var(x: Operand, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> 
     axes = normalize_axes(axis, x.ndim, "var")
     xf = cast(x, dtype)
     count = _reduced_count(x, axes)
+    # Over leading axes the mean broadcasts back without kept axes: then it is the very node
+    # of `x.mean(axis=0)`, which a column standardization computes too (interning shares it).
+    leading = axes == tuple(range(len(axes)))
     centered = elementwise(
-        Op.SUB, xf, elementwise(Op.DIV, reduce(Op.SUM, xf, axes, True), size(count))
+        Op.SUB, xf, elementwise(Op.DIV, reduce(Op.SUM, xf, axes, not leading), size(count))
     )
     total = reduce(Op.SUM, elementwise(Op.MUL, centered, centered), axes, keepdims)
     return elementwise(
