@@ -145,8 +145,7 @@ def _in_place_init(kb: KernelBuilder, branch: Node, init: Node) -> bool:
     """May a branch write its result over `init`'s array? When init is a carried array of the
     enclosing loop (its storage the loop's own) and nothing but the branch reads it: then
     `if c: y[i] = v` inside a loop writes one element, not a copy of y."""
-    owned = getattr(kb, "owned", ())
-    return init in owned and init.ndim > 0 and kb.users.get(init) == [branch] and (
+    return init in kb.owned and init.ndim > 0 and kb.users.get(init) == [branch] and (
         init not in kb.plan.graph.outputs)
 
 

@@ -64,6 +64,10 @@ def _sanitize(text: str) -> str:
 
 
 class KernelBuilder:
+    # Carried arrays of an enclosing loop that this code may overwrite: none at the top level
+    # (a loop body's BodyBuilder has its own, codegen/control.py).
+    owned: frozenset[Node] | set[Node] = frozenset()
+
     def __init__(self, plan: Plan, name: str = "kernel"):
         self.plan = plan
         self.name = name
@@ -373,7 +377,7 @@ class KernelBuilder:
                 self.close_chunks(stack, chunked, acc, best_i, op)
                 stack.close()
                 return self.finish_full_reduction(root, target, chunked, acc_dt, init, op)
-            result = f"np.int64({best_i})" if op in (Op.ARGMAX, Op.ARGMIN) else acc
+            result = reduction_result(op, acc, best_i)
             out_idx = tuple(
                 outer[kept.index(a)] if a in kept else "0"
                 for a in range(x.ndim)
@@ -504,7 +508,7 @@ class KernelBuilder:
                 combine(op, acc, best_i, f"{parts}[{c}]", acc_dt, acc_dt, f"{parts_i}[{c}]")
             )
         self.out.extend(reduce_finish(op, acc, acc_dt))
-        result = f"np.int64({best_i})" if op in (Op.ARGMAX, Op.ARGMIN) else acc
+        result = reduction_result(op, acc, best_i)
         out_idx = ("0",) * root.ndim
         self.assign(target, root, out_idx, scalar.cast(result, _result_dt(op, acc_dt), root.dtype))
 
@@ -723,7 +727,7 @@ class KernelBuilder:
     ) -> None:
         """Store a row reduction's result: a register value, or its row of the target."""
         root, op = part.root, part.root.op
-        result = f"np.int64({best_i})" if op in (Op.ARGMAX, Op.ARGMIN) else acc
+        result = reduction_result(op, acc, best_i)
         expr = scalar.cast(result, _result_dt(op, acc_dt), root.dtype)
         if target is None:
             local = self.fresh("r")
@@ -950,6 +954,12 @@ def reduce_start(op: Op, acc: str, best_i: str, acc_dt: np.dtype) -> list[str]:
     if _tracks_nan(op, acc_dt):
         lines.append(f"{acc}_nan = False")
     return lines
+
+
+def reduction_result(op: Op, acc: str, best_i: str) -> str:
+    """The value a finished accumulation gives: the accumulator, or the index for arg*
+    (an int64 also in the python backend, where a start of `0` is a Python int)."""
+    return f"np.int64({best_i})" if op in (Op.ARGMAX, Op.ARGMIN) else acc
 
 
 def reduce_finish(op: Op, acc: str, acc_dt: np.dtype) -> list[str]:

@@ -470,6 +470,14 @@ class BranchTranslation:
         outside = set(topological_order([cond, *_nodes_of([*before_env.values(),
                                                              *before_roots.values()])]))
         saved_problems, saved_unrolled = self.problems, self.unrolled
+
+        def undo_trial() -> None:
+            self.problems, self.unrolled = saved_problems, saved_unrolled
+            frame.env.clear()
+            frame.env.update(before_env)
+            for root, value in before_roots.items():
+                root.value = value
+
         self.problems = Problems()
         try:  # a trial, to see what the sides compute
             self.where_if(node, cond)
@@ -477,14 +485,15 @@ class BranchTranslation:
             changed += [root.value for root in roots if root.value is not before_roots[root]]
             computed = [n for n in topological_order(_nodes_of(changed)) if n not in outside]
             cheap = all(kind(n.op) in _CHEAP_KINDS and n.op not in _COSTLY_OPS for n in computed)
-            failed = bool(self.problems)
-        finally:
-            self.problems, self.unrolled = saved_problems, saved_unrolled
-            frame.env.clear()
-            frame.env.update(before_env)
-            for root, value in before_roots.items():
-                root.value = value
-        if cheap or failed:  # problems are reported by the where() translation
+        except BaseException:
+            undo_trial()
+            raise
+        if cheap and not self.problems:
+            self.problems = saved_problems  # the trial found nothing to report: it stands
+            return
+        failed = bool(self.problems)
+        undo_trial()
+        if failed:  # the where() translation again, this time reporting its problems
             self.where_if(node, cond)
         else:
             self.branch_if(node, cond, outside)

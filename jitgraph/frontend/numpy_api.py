@@ -317,7 +317,7 @@ def _squeeze(cx, a, axis=None):
     axis = cx.axis(axis)
     key, checks = build.squeeze_key(x, axis), build.squeeze_checks(x, axis)
     if not isinstance(a, ArrayObject):
-        return build.squeeze(x, axis)
+        return build.with_checks(build.getitem(x, key), checks)
     view = getitem_view(x, key)  # with the checks that axes of runtime size are 1
     return ArrayObject(base=a, view=View(lambda b: build.with_checks(view.read(b), checks),
                                          view.write))

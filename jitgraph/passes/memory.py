@@ -126,10 +126,8 @@ def _reads_written_place(group: Group, member: Node, inp: Node, base: Node,
     at = member if member.op is Op.AT else inp
     if at.op is not Op.AT or at.inputs[0] is not base or not _same_place(at, group.root):
         return False
-    if member is at:
-        return member not in remapped and member.shape == group.root.inputs[1].shape
-    return (member not in remapped and kind(member.op) is Kind.ELEMWISE
-            and member.shape == group.root.inputs[1].shape)
+    return (member not in remapped and member.shape == group.root.inputs[1].shape
+            and (member is at or kind(member.op) is Kind.ELEMWISE))
 
 
 def _same_place(view: Node, update: Node) -> bool:
