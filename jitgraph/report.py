@@ -33,6 +33,8 @@ class Report:
     memory: dict[str, int]
     source: str
     timings: dict[str, float] = field(default_factory=dict)
+    # written arguments whose final value is computed in their own array (no copy back)
+    in_place_arguments: list[dict[str, str]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -43,6 +45,7 @@ class Report:
             "memory": self.memory,
             "source": self.source,
             "timings": self.timings,
+            "in_place_arguments": self.in_place_arguments,
         }
 
     def __str__(self) -> str:
@@ -54,7 +57,11 @@ class Report:
             previous = text
         parts.append(_section("fusion groups (one loop nest each)", _groups_text(self.groups)))
         parts.append(_section("fusions declined", _declined_text(self.declined)))
-        parts.append(_section("memory plan", _memory_text(self.buffers, self.memory)))
+        memory = _memory_text(self.buffers, self.memory)
+        for d in self.in_place_arguments:
+            memory += (f"\nargument {d['argument']!r} is written in place: its final value "
+                       f"({d['output']}) is computed in its own array, not copied back")
+        parts.append(_section("memory plan", memory))
         parts.append(_section("generated code", self.source.rstrip()))
         if self.timings:
             parts.append(
@@ -165,7 +172,10 @@ def build_report(
     source: str,
     shapes: list[tuple[int, ...]],
     timings: dict[str, float] | None = None,
+    donated: dict[int, int] | None = None,
 ) -> Report:
+    """`donated`: output index -> argument index, the written arguments whose final values the
+    kernel computes in the arguments' own arrays (Kernel.donated)."""
     env = ShapeEnv(plan.graph.checks())
     names = value_names(plan.graph)
     memory = plan_buffers(plan, env)
@@ -190,6 +200,10 @@ def build_report(
             "fused_bytes": memory.unplanned_bytes(shapes),
             "planned_bytes": memory.planned_bytes(shapes),
         },
+        in_place_arguments=[
+            {"argument": plan.graph.args[a].attr("name"), "output": plan.graph.output_names[k]}
+            for k, a in sorted((donated or {}).items())
+        ],
         source=source,
         timings=dict(timings or {}),
     )

@@ -142,7 +142,11 @@ class Executable:
         return self.kernel.source + "\n\n" + self.entry_source
 
 
-def build(graph: Graph, backend: str = "numba", label: str = "graph") -> Executable:
+def build(
+    graph: Graph, backend: str = "numba", label: str = "graph", donate: dict[int, int] | None = None
+) -> Executable:
+    """Plan, generate and compile `graph`. `donate` (output index -> argument index): outputs
+    that are a written argument's final value, which may be computed in that argument's array."""
     if backend == "reference":
         return Executable(
             graph,
@@ -159,7 +163,7 @@ def build(graph: Graph, backend: str = "numba", label: str = "graph") -> Executa
     timings["passes"] = time.perf_counter() - start
     start = time.perf_counter()
     name = _identifier(label)
-    kernel = emit_kernel(plan, name=f"kernel_{name}")
+    kernel = emit_kernel(plan, name=f"kernel_{name}", donate=donate)
     entry_source, env = emit_entry(plan.graph, kernel, name=f"entry_{name}")
     timings["codegen"] = time.perf_counter() - start
     cached = None

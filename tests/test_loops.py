@@ -181,6 +181,8 @@ def test_row_updates_in_a_loop(backend):
         np.testing.assert_array_equal(got, fn(Y.copy(), v))
     source = jg.jit(add_to_rows, backend="python").source(np.ones((4, 3)), np.ones(3))
     body = source[source.index("for it"):source.index("return 0")]
-    assert "next" not in body and re.search(r"carry\d+\[s\d+, i\d+\] = ", body)
+    # in place, in the caller's own array: the entry passes Y as the output the loop carries
+    assert "next" not in body and re.search(r"out0\[s\d+, i\d+\] = ", body)
+    assert "out0 = a0" in source and "carry" not in body
     reverse = jg.jit(reverse_rows, backend="python").source(np.ones((4, 3)), np.ones(3))
     assert "next" in reverse[reverse.index("for it"):]  # a scratch row: not in place

@@ -96,7 +96,10 @@ def emit_control(kb: KernelBuilder, node: Node) -> None:
     if body.kind == "branch":
         emit_branch(kb, node, head[0], inits, carried_phs, bindings)
         return
-    carried = [carry(kb, ph, init) for ph, init in zip(carried_phs, inits, strict=True)]
+    carried = [
+        carry(kb, ph, init, kb.donate_to_loop(node, k, init) if ph.dtype == init.dtype else None)
+        for k, (ph, init) in enumerate(zip(carried_phs, inits, strict=True))
+    ]
     bindings.update(zip(carried_phs, carried, strict=True))
     bounds = [expression(kb, h) for h in head]
     index = kb.fresh("it")
@@ -188,8 +191,11 @@ def copy_of(kb: KernelBuilder, node: Node, name: str) -> str:
     return name
 
 
-def carry(kb: KernelBuilder, ph: Node, init: Node) -> Binding:
-    """Storage for one carried value, holding its initial value."""
+def carry(kb: KernelBuilder, ph: Node, init: Node, donated: str | None = None) -> Binding:
+    """Storage for one carried value, holding its initial value: `donated`, the array of a
+    written argument that already holds it (KernelBuilder.donate_to_loop), or a copy."""
+    if donated is not None:
+        return ("array", donated)
     if ph.ndim == 0:
         name = kb.fresh("carry")
         value = scalar.cast(expression(kb, init), init.dtype, ph.dtype)

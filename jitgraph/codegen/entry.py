@@ -108,6 +108,9 @@ def emit_entry(graph: Graph, kernel: Kernel, name: str = "entry") -> tuple[str, 
                 env[dt] = p.key.dtype
                 w.line(f"{p.name} = _empty(({_dim_source(p.key.count)},), {dt})")
                 call_args.append(p.name)
+            elif p.kind == "out" and p.key in kernel.donated:
+                w.line(f"{p.name} = a{kernel.donated[p.key]}")  # computed in place
+                call_args.append(p.name)
             else:
                 node = graph.outputs[p.key] if p.kind == "out" else p.key
                 shape = "(" + "".join(f"{_dim_source(d)}, " for d in node.shape) + ")"

@@ -56,6 +56,9 @@ class Kernel:
     name: str
     params: list[Param]
     buffers: list[Node] = field(default_factory=list)
+    # output index -> argument index: the output is returned in the argument's own array (a
+    # written argument's final value, computed in place; the entry passes the argument)
+    donated: dict[int, int] = field(default_factory=dict)
 
 
 def _sanitize(text: str) -> str:
@@ -67,8 +70,13 @@ class KernelBuilder:
     # Carried arrays of an enclosing loop that this code may overwrite: none at the top level
     # (a loop body's BodyBuilder has its own, codegen/control.py).
     owned: frozenset[Node] | set[Node] = frozenset()
+    # Written arguments -> the outputs of their final values (top level only; see __init__).
+    donate: dict[Node, Node] = {}  # noqa: RUF012  (never mutated: replaced per builder)
 
-    def __init__(self, plan: Plan, name: str = "kernel"):
+    def __init__(self, plan: Plan, name: str = "kernel", donate: dict[int, int] | None = None):
+        """`donate`: output index -> index of the argument whose final value it is (a function
+        that writes its argument). Where the plan allows, the output is computed in the
+        argument's own array: no copy of it before and no copy back after (`Kernel.donated`)."""
         self.plan = plan
         self.name = name
         self.out = CodeWriter()
@@ -79,10 +87,51 @@ class KernelBuilder:
         self.counter = 0
         self.outputs = plan.graph.outputs
         self.env = ShapeEnv(plan.graph.checks())
-        self.memory = plan_buffers(plan, self.env, reuse=is_enabled("buffer_reuse"))
+        self.users = plan.graph.users()
+        self.donate = self._donation_candidates(donate or {})
+        self.memory = plan_buffers(
+            plan, self.env, reuse=is_enabled("buffer_reuse"), owned=tuple(self.donate),
+            designated=self.donate,
+        )
+        args = plan.graph.args
+        self.donated = {
+            self.outputs.index(out): args.index(arg) for arg, out in self.donate.items()
+            if arg in self.memory.unread or (
+                arg in self.memory.buffers and self.memory.buffers[arg].in_output is out)
+        }
         self.slot_names: dict[int, str] = {}
         self.out_names: dict[int, str] = {}
         self.prefix = ""  # of slot names: a loop body's slots are parameters of the same kernel
+
+    def _donation_candidates(self, donate: dict[int, int]) -> dict[Node, Node]:
+        """Written arguments and the outputs holding their final values, where the output has
+        the argument's type and is that argument's only output."""
+        graph = self.plan.graph
+        result = {}
+        for k, a in donate.items():
+            arg, out = graph.args[a], graph.outputs[k]
+            if (arg.ndim and out.dtype == arg.dtype and graph.outputs.count(out) == 1
+                    and self.env.shape(out.shape) == self.env.shape(arg.shape)):
+                result[arg] = out
+        return result
+
+    def donate_to_loop(self, loop: Node, k: int, init: Node) -> str | None:
+        """The output array a loop's k-th carried value may live in from the start: when `init`
+        is a written argument, the loop its only reader and its final value that output, the
+        loop carries it in the argument's own array (no copy in, none out)."""
+        out = self.donate.get(init)
+        if (
+            out is None
+            or out.op is not Op.RESULT
+            or out.inputs[0] is not loop
+            or out.attr("index") != k
+            or self.users.get(init) != [loop]
+            or loop.inputs.count(init) != 1
+            or self.memory.output_home(out) is not None
+        ):
+            return None
+        self.donated[self.outputs.index(out)] = self.plan.graph.args.index(init)
+        return self.output_name(out)
 
     # -- names -------------------------------------------------------------------------------
 
@@ -874,7 +923,7 @@ class KernelBuilder:
                 header.comment(f"{p.name}: argument {graph.args[p.key].attr('name')!r}")
         source = "\n".join(header.lines + body) + "\n"
         buffers = [p.key for p in self.params if p.kind == "buffer"]
-        return Kernel(source, self.name, self.params, buffers)
+        return Kernel(source, self.name, self.params, buffers, dict(self.donated))
 
 
 # Below this many elements of work a loop nest runs serially (measured on this project's
@@ -1008,5 +1057,5 @@ def mac(acc: str, a: str, b: str, dt: np.dtype) -> str:
     return f"{scalar.np_type(dt)}({acc} + {a} * {b})"
 
 
-def emit_kernel(plan: Plan, name: str = "kernel") -> Kernel:
-    return KernelBuilder(plan, name).build()
+def emit_kernel(plan: Plan, name: str = "kernel", donate: dict[int, int] | None = None) -> Kernel:
+    return KernelBuilder(plan, name, donate).build()

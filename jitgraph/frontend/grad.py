@@ -132,7 +132,7 @@ def specialize_grad(
     writebacks, written = append_writebacks(objects, args, outputs)
     runtime_params = tuple(sorted(args))
     # The parse timing includes building the gradient graph.
-    executable = build_executable(t, outputs, backend, f"grad_{fn.__name__}")
+    executable = build_executable(t, outputs, backend, f"grad_{fn.__name__}", writebacks)
     scalars = tuple(k for k, p in enumerate(runtime_params) if kinds[p] == "scalar")
     rebuild = _rebuild(params, kinds, isinstance(argnums, tuple), with_value)
     return GradSpecialization(

@@ -192,6 +192,7 @@ class JitFunction:
     def _for_aliasing(self, spec: Specialization, key: tuple, values: list) -> Specialization:
         """Arguments sharing memory with an argument the function writes: identical arrays are
         one object in the graph (its own specialization); partial overlaps are refused."""
+        _check_writable(values, spec.written, self._names)
         aliases = _aliases(values, spec.written, self._names)
         if not aliases:
             return spec
@@ -255,7 +256,8 @@ class JitFunction:
                    for n, loc in graph.locations.items()}
         plan = dataclasses.replace(exe.plan, graph=dataclasses.replace(graph, locations=located))
         shapes = [np.shape(values[i]) for i in spec.runtime_params]
-        return build_report(exe.input_graph, plan, exe.source, shapes, exe.timings)
+        donated = exe.kernel.donated if exe.kernel is not None else {}
+        return build_report(exe.input_graph, plan, exe.source, shapes, exe.timings, donated)
 
     def __repr__(self) -> str:
         return f"<jitgraph.jit {self.__qualname__} backend={self.backend!r}>"
@@ -344,6 +346,16 @@ def _kind(key_item: Any) -> str:
 def _check_scalar(name: str, value: Any) -> None:
     if type(value) is int and not -2**63 <= value < 2**63:
         raise ArgumentError(f"argument {name!r}: Python int {value} does not fit in int64")
+
+
+def _check_writable(values: list, written: frozenset[int], names: list[str]) -> None:
+    """The function writes these arguments (in place, as NumPy would): they must allow it."""
+    for i in written:
+        value = values[i]
+        if type(value) is np.ndarray and not value.flags.writeable:
+            raise ArgumentError(
+                f"argument {names[i]!r} ({value.dtype}, shape {value.shape}) is written by the "
+                "function, but the array is read-only; pass a writable array (or a copy)")
 
 
 def _aliases(values: list, written: frozenset[int], names: list[str]) -> dict[int, int]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import time
 import types
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,7 +45,8 @@ class Specialization:
                     args[i] = np.asarray(args[i])
             outputs = self.executable.run(*args)
         for param, out in self.writebacks:
-            np.copyto(values[param], outputs[out])
+            if outputs[out] is not values[param]:  # not computed in place
+                np.copyto(values[param], outputs[out])
         return self.rebuild(outputs, values)
 
 
@@ -76,7 +77,9 @@ def specialize(
     scalars = tuple(k for k, p in enumerate(runtime_params) if kinds[p] == "scalar")
     # Nothing to compute may still leave sizes to check (an unused `x + y`): an entry only.
     needed = outputs or statement_checks(t)
-    executable = build_executable(t, outputs, backend, fn.__name__) if needed else None
+    executable = (
+        build_executable(t, outputs, backend, fn.__name__, writebacks) if needed else None
+    )
     return Specialization(
         executable, runtime_params, scalars, tuple(writebacks), rebuild, frozenset(written)
     )
@@ -126,11 +129,17 @@ def append_writebacks(objects: dict, args: dict, outputs: list) -> tuple[list, s
 
 
 def build_executable(
-    t: Translation, outputs: list[Node], backend: str, label: str
+    t: Translation,
+    outputs: list[Node],
+    backend: str,
+    label: str,
+    writebacks: Sequence[tuple[int, int]] = (),
 ) -> runtime.Executable:
     """Compile the graph of `outputs` over the translation's runtime arguments (in parameter
-    order), recording the source -> graph time as the executable's 'parse' timing."""
+    order), recording the source -> graph time as the executable's 'parse' timing. The final
+    values of written arguments (`writebacks`) may be computed in the arguments' own arrays."""
     runtime_params = tuple(sorted(t.args))
+    donate = {out: runtime_params.index(param) for param, out in writebacks}
     graph = Graph(
         tuple(outputs),
         tuple(t.args[p] for p in runtime_params),
@@ -139,7 +148,7 @@ def build_executable(
         statement_checks(t),
     )
     parse = time.perf_counter() - t.began  # source -> graph, before passes and codegen
-    executable = runtime.build(graph, backend, label=label)
+    executable = runtime.build(graph, backend, label=label, donate=donate)
     record_parse_time(executable, parse)
     return executable
 

@@ -49,6 +49,7 @@ class Slot:
 class MemoryPlan:
     buffers: dict[Node, Buffer] = field(default_factory=dict)
     slots: list[Slot] = field(default_factory=list)
+    unread: set[Node] = field(default_factory=set)  # owned arguments no loop nest reads
 
     def output_home(self, output: Node) -> Node | None:
         """The stored value that lives in `output`'s array before `output` overwrites it."""
@@ -153,7 +154,11 @@ def _update_base(root: Node) -> Node:
 
 
 def plan_buffers(
-    plan: Plan, env: ShapeEnv | None = None, reuse: bool = True, owned: tuple[Node, ...] = ()
+    plan: Plan,
+    env: ShapeEnv | None = None,
+    reuse: bool = True,
+    owned: tuple[Node, ...] = (),
+    designated: dict[Node, Node] | None = None,
 ) -> MemoryPlan:
     """Assign storage slots to the stored intermediates of `plan` (see module docstring).
     With reuse=False every stored value gets its own slot (for bisection and comparison).
@@ -161,7 +166,8 @@ def plan_buffers(
     `owned`: arguments whose storage the graph may overwrite (a loop body's carried arrays).
     One that dies where an output of its type is written at the index it is read lives in that
     output's array (`in_output`): the loop then keeps one array per carried value and the
-    body updates it in place."""
+    body updates it in place. `designated` restricts an owned argument to one output: a
+    written function argument may only become the array its own final value is returned in."""
     env = env or ShapeEnv(plan.graph.checks())
     outputs = set(plan.graph.outputs)
     owned = tuple(n for n in owned if n.ndim > 0)
@@ -179,9 +185,12 @@ def plan_buffers(
             node = _storage(node, materialized)
             if node in last_use:
                 last_use[node] = max(last_use[node], i)
-    memory = MemoryPlan()
+    memory = MemoryPlan(unread={n for n in owned if last_use[n] < 0})
     read_owned = [n for n in owned if last_use[n] >= 0]
-    homes = _output_homes(plan, [*read_owned, *stored], last_use, reads, env) if reuse else {}
+    homes = (
+        _output_homes(plan, [*read_owned, *stored], last_use, reads, env, designated or {})
+        if reuse else {}
+    )
     for node in read_owned:
         if node in homes:
             memory.buffers[node] = Buffer(node, None, -1, last_use[node], in_output=homes[node])
@@ -221,6 +230,7 @@ def _output_homes(
     last_use: dict[Node, int],
     reads: list[dict[Node, bool]],
     env: ShapeEnv,
+    designated: dict[Node, Node],
 ) -> dict[Node, Node]:
     """Stored values whose last reader writes an output of the same type at the index it reads
     them: they can live in that output's array from the start (no buffer, no copy)."""
@@ -231,6 +241,7 @@ def _output_homes(
         root = group.root
         if (
             root in outputs
+            and designated.get(node, root) is root
             and not isinstance(group, RowGroup)
             and reads[last_use[node]].get(node)
             and root.dtype == node.dtype
