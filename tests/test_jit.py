@@ -288,7 +288,8 @@ def test_written_read_only_argument_is_refused():
     compiled = jg.jit(_sgd, backend="python")
     w = np.ones(3)
     w.setflags(write=False)
-    with pytest.raises(jg.ArgumentError, match="'w' \\(float64, shape \\(3,\\)\\) is written.*read-only"):
+    expected = "'w' \\(float64, shape \\(3,\\)\\) is written.*read-only"
+    with pytest.raises(jg.ArgumentError, match=expected):
         compiled(w, np.ones(3), 0.5)
     assert w.tolist() == [1.0, 1.0, 1.0]
 
