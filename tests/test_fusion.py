@@ -286,3 +286,20 @@ def test_column_standardization_computes_the_column_mean_once():
     assert [g["kind"] for g in r.groups].count("reduce") == 2  # the mean, the squared deviations
     got = jg.compile((x - x.mean(axis=0)) / x.std(axis=0), backend="python")(x=xs)
     np.testing.assert_allclose(got, (xs - xs.mean(axis=0)) / xs.std(axis=0))
+
+
+def test_cheap_value_read_by_two_nests_is_recomputed_not_stored():
+    """x - mean, read by the variance's reduction and by the output, is one subtraction: each
+    nest computes it again instead of writing and re-reading an array of x's size. A costly
+    value read by two nests (exp) is still stored once."""
+    xs = np.arange(24.0).reshape(8, 3) ** 1.5
+    r = report((x - x.mean(axis=0)) / x.std(axis=0), x=xs)
+    recomputed = [d for d in r.declined if d["reason"] == "recomputed"]
+    assert [d["op"] for d in recomputed] == ["subtract"]
+    assert sum("subtract" in g["ops"] for g in r.groups) == 2
+    assert all(b["shape"] != (8, 3) for b in r.buffers)  # nothing of x's size is stored
+    got = jg.compile((x - x.mean(axis=0)) / x.std(axis=0), backend="python")(x=xs)
+    np.testing.assert_allclose(got, (xs - xs.mean(axis=0)) / xs.std(axis=0), rtol=1e-14)
+    e = jg.sym.exp(x)
+    r = report(e.sum(axis=0) + e.max(axis=0), x=xs)
+    assert not [d for d in r.declined if d["reason"] == "recomputed"]

@@ -108,6 +108,12 @@ def partition(graph: Graph) -> Plan:
             if k is Kind.VIEW:
                 continue  # read through at each use; materialized only if computing needs it
             new_group(node)
+        elif isinstance(target, list):  # computed again in each nest (_recomputable)
+            declined.append(Decline(
+                node, "recomputed", f"computed in each of {len(target)} loop nests, not stored"))
+            for group in target:
+                group.members.append(node)
+            group_of[node] = target[0]
         else:
             target.members.append(node)
             group_of[node] = target
@@ -125,13 +131,39 @@ def partition(graph: Graph) -> Plan:
     return Plan(graph, groups, declined, materialized)
 
 
+# Elementwise operations cheap enough to compute again in every loop nest that reads them,
+# rather than store once and read back: storing costs a write and a read per element.
+RECOMPUTED_OPS = {Op.ADD, Op.SUB, Op.MUL, Op.NEG}
+RECOMPUTE_MAX_NESTS = 3
+
+
+def _recomputable(node: Node, groups: list[Group], env: ShapeEnv) -> bool:
+    """May `node` be computed inside each of `groups` instead of stored? A single cheap
+    operation (`x - mean`, read by a column variance and by the standardized output) over
+    inputs that are free, or smaller (stored by their own nest: a broadcast row), in loop nests
+    that each evaluate it once per element. Its inputs then fuse into none of the nests."""
+    if node.op not in RECOMPUTED_OPS or node.ndim == 0 or len(groups) > RECOMPUTE_MAX_NESTS:
+        return False
+    size = env.canon(D.product(node.shape))
+    for inp in node.inputs:
+        if kind(inp.op) is Kind.SOURCE or inp.ndim == 0:
+            continue
+        if inp.ndim >= node.ndim:  # would fuse into one of the nests only
+            return False
+    return all(
+        g.kind in (Kind.ELEMWISE, Kind.REDUCE)
+        and env.canon(_iteration_size(g)) == size
+        for g in groups
+    )
+
+
 def _fusion_target(
     node: Node,
     node_users: list[Node],
     group_of: dict[Node, Group],
     declined: list[Decline],
     env: ShapeEnv,
-) -> Group | None:
+) -> Group | list[Group] | None:
     targets = []
     for user in node_users:
         if user.op in (Op.AT, Op.PUT) and node in user.inputs[1 if user.op is Op.AT else 2 :]:
@@ -148,6 +180,8 @@ def _fusion_target(
             )
             return None
     distinct = {id(g): g for g in targets}
+    if len(distinct) > 1 and _recomputable(node, list(distinct.values()), env):
+        return list(distinct.values())
     if len(distinct) != 1:
         if len(distinct) > 1:
             declined.append(
