@@ -178,7 +178,10 @@ def build_report(
     kernel computes in the arguments' own arrays (Kernel.donated)."""
     env = ShapeEnv(plan.graph.checks())
     names = value_names(plan.graph)
-    memory = plan_buffers(plan, env)
+    # The kernel's own plan: a donated argument lives in its output's array, which no other
+    # value may then take (KernelBuilder.__init__).
+    in_place = {plan.graph.args[a]: plan.graph.outputs[k] for k, a in (donated or {}).items()}
+    memory = plan_buffers(plan, env, owned=tuple(in_place), designated=in_place)
     stages = [(name, format_graph(g)) for name, g in pass_stages(graph)]
     declined = [
         {
