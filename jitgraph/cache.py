@@ -165,8 +165,9 @@ def _digest(text: str) -> str:
 
 def helper_files(namespace: dict[str, Any]) -> tuple[str, ...]:
     """The files defining the compiled helpers in a kernel namespace."""
-    return tuple(sorted({inspect.getfile(v.py_func) for v in namespace.values()
-                         if hasattr(v, "py_func")}))
+    functions = [getattr(v, "py_func", None) or getattr(v, "_defn", None)  # njit, intrinsic
+                 for v in namespace.values()]
+    return tuple(sorted({inspect.getfile(f) for f in functions if f is not None}))
 
 
 @functools.cache

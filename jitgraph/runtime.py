@@ -169,6 +169,7 @@ def build(
     cached = None
     if backend == "numba":
         namespace = _numba_namespace()
+        _link_gemm(kernel.source)
         flags = {"fastmath": ", ".join(sorted(FASTMATH)), "math": MATH}
         cached = cache.load_kernel(kernel.source, kernel.name, entry_source, label, name,
                                    signature_text(plan.graph), flags, namespace)
@@ -182,6 +183,16 @@ def build(
         exe.run = _first_call(exe, entry, cached)
         exe.cache = "off" if cached is None else "pending"
     return exe
+
+
+def _link_gemm(source: str) -> None:
+    """Register the GEMM entries a kernel calls (codegen/gemm.py) before it is compiled or
+    loaded from the cache: it links to them by symbol name."""
+    from .codegen import gemm
+
+    for dtype in ("float32", "float64"):
+        if f"_gemm_{dtype}(" in source:
+            gemm.register(dtype)
 
 
 def _execute(kernel: Kernel, namespace: dict[str, Any], label: str) -> Callable:

@@ -146,7 +146,7 @@ def test_epilogue_is_one_pass_in_place_over_the_blas_output_and_reported(always_
     assert [g["kind"] for g in r.groups] == ["matmul", "elemwise"]
     (decline,) = [d for d in r.declined if d["op"] == "matmul"]
     assert decline["reason"] == "blas-product"
-    assert "blas-product: computed by one BLAS call" in str(r)
+    assert "blas-product: computed by one library call" in str(r)
     # The product lives in the output's array: no buffer, and the epilogue rewrites it.
     (row,) = r.buffers
     assert row["slot"] is None and row["in_output"] is not None
@@ -307,3 +307,82 @@ def test_both_branches_compiled(m, k, n):
     x, w, _ = data(np.float32, m, k, n)
     b = np.linspace(-1, 1, n).astype(np.float32)
     assert_close(f(x, w, b), epilogue(x, w, b), np.float32)
+
+
+# -- jitgraph's own GEMM (codegen/gemm.py) -----------------------------------------------------
+
+
+def gemm_products(x, w):
+    """Matrix @ matrix products in every operand layout the GEMM packs from: C (x @ w),
+    Fortran (x.T, w.T), row and column ranges, a strided row view and a computed operand."""
+    return (
+        x @ w,
+        x.T @ x,
+        w.T @ w,
+        x[1:] @ w,
+        x[:, 1:] @ w[1:],
+        x[::2] @ w,
+        (2 * x) @ w,
+        x[:, :0] @ w[:0],  # k = 0: zeros
+    )
+
+
+def assert_within_rounding(got, x, w):
+    """|got - x @ w| <= k * eps * (|x| @ |w|) elementwise: the forward error bound of a sum of
+    k products in floating point, whatever the order of summation (Higham's gamma_k), against
+    the float64 product. NaN and inf must be where NumPy puts them."""
+    want = x @ w
+    exact = x.astype(np.float64) @ w.astype(np.float64)
+    assert got.dtype == want.dtype and got.shape == want.shape
+    finite = np.isfinite(want)
+    np.testing.assert_array_equal(np.isfinite(got), finite)
+    np.testing.assert_array_equal(got[~finite], want[~finite])
+    eps = np.finfo(got.dtype).eps
+    bound = x.shape[1] * eps * (np.abs(x).astype(np.float64) @ np.abs(w).astype(np.float64))
+    error = np.abs(got[finite].astype(np.float64) - exact[finite])
+    assert (error <= bound[finite] + np.finfo(got.dtype).tiny).all()
+
+
+def gemm_operands(x, w):
+    return [(x, w), (x.T, x), (w.T, w), (x[1:], w), (x[:, 1:], w[1:]), (x[::2], w), (2 * x, w),
+            (x[:, :0], w[:0])]
+
+
+def test_gemm_is_called_for_products_with_a_register_tile_of_rows_and_columns():
+    from jitgraph.codegen.gemm import tile
+
+    f = jg.jit(gemm_products, backend="python")
+    for dtype in FLOATS:
+        source = f.source(*data(dtype, 45, 301, 37)[:2])
+        assert source.count(f"_gemm_{np.dtype(dtype).name}(") == 8, source
+        rows, cols, _ = tile(np.dtype(dtype).itemsize)
+        # Thinner products (fewer rows or columns than one tile) call BLAS: a run-time branch.
+        assert re.search(rf"if n\d+ >= {rows} and n\d+ >= {cols}:", source), source
+        assert source.count("np.dot(") == 8
+        # The GEMM reads strided views as they are: no contiguous copies first.
+        assert "np.ascontiguousarray(x[::2" not in source.split("np.dot")[0]
+
+
+@pytest.mark.numba
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_gemm_products_compiled(dtype):
+    f = compiled("gemm_products", gemm_products)
+    # (9, 40, 33): one thread, edge tiles; (45, 301, 37): depth past one packed block (KC),
+    # x.T @ x on the parallel path; (130, 520, 70): two row blocks (MC) and deeper.
+    for m, k, n in [(9, 40, 33), (45, 301, 37), (130, 520, 70)]:
+        x, w, _ = data(dtype, m, k, n, seed=m)
+        x[3, 5] = np.nan  # a NaN spoils its row, an inf its row and column products
+        x[4, 6] = np.inf
+        for got, (a, b) in zip(f(x, w), gemm_operands(x, w), strict=True):
+            assert_within_rounding(got, a, b)
+
+
+@pytest.mark.numba
+def test_gemm_leaves_its_operands_alone():
+    f = compiled("gemm_product", product)
+    x, w, _ = data(np.float32, 64, 300, 96)
+    before = x.copy(), w.copy()
+    assert "_gemm_float32(" in f.source(x, w)
+    assert_within_rounding(f(x, w), x, w)
+    np.testing.assert_array_equal(x, before[0])
+    np.testing.assert_array_equal(w, before[1])

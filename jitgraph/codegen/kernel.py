@@ -8,6 +8,7 @@ parameters computed by the entry function, so one kernel serves every size.
 
 from __future__ import annotations
 
+import os
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,7 +26,7 @@ from ..ir.shape_env import ShapeEnv
 from ..passes.memory import plan_buffers
 from ..passes.partition import Group, Plan
 from ..passes.pipeline import is_enabled
-from ..passes.rows import RowGroup, blas_product, is_filled_vector, space
+from ..passes.rows import RowGroup, blas_available, blas_product, is_filled_vector, space
 from . import scalar
 from .writer import CodeWriter
 
@@ -42,6 +43,10 @@ FULL_REDUCTION_CHUNKS = 64  # fixed, so results do not depend on the thread coun
 # with this threshold at 4M -> 65536: batch 64, hidden 32: 0.67 -> 0.19 (NumPy 0.08); batch
 # 256, hidden 128: 1.36 -> 1.03 (0.69); 1024x32 @ 32x64 layers: 1.36 -> 0.35 (0.28).
 BLAS_MIN_WORK = 1 << 16
+
+# Matrix @ matrix products call jitgraph's own GEMM (codegen/gemm.py) unless the environment
+# says JITGRAPH_GEMM=0 (then BLAS's np.dot, as products with a vector always do).
+USE_GEMM = os.environ.get("JITGRAPH_GEMM", "1") != "0"
 
 
 @dataclass(frozen=True)
@@ -644,12 +649,55 @@ class KernelBuilder:
             self.assign(target, root, outer, acc)
 
     def emit_blas(self, root: Node, target: str) -> None:
-        """One BLAS call for the whole product, outside any parallel loop (BLAS runs its own
-        threads). The target is C-contiguous (a fresh output or a slot), as np.dot's `out` must
-        be; operands are arrays or views of them. Numba's np.dot fills the target with zeros
-        when the contracted size is 0 and calls nothing when the result is empty."""
+        """One library call for the whole product, outside any parallel loop. A matrix @ matrix
+        product with at least one register tile of rows and columns (gemm.tile) calls jitgraph's
+        own GEMM (codegen/gemm.py: runs on Numba's threads, reads operands of any strides);
+        thinner ones and products with a vector call BLAS (np.dot runs its own threads). The
+        target is C-contiguous (a fresh output or a slot), as np.dot's `out` must be; operands
+        are arrays or views of them. Both fill the target with zeros when the contracted size is
+        0 and do nothing when the result is empty."""
+        a, b = root.inputs
+        if a.ndim == 2 and b.ndim == 2 and USE_GEMM:
+            from .gemm import tile
+
+            rows, cols, _ = tile(root.dtype.itemsize)
+            m, n = (self.env.canon(d) for d in root.shape)
+            known = isinstance(m, int) and isinstance(n, int)
+            if known and m >= rows and n >= cols:
+                return self.emit_gemm(root, target)
+            if not known:
+                condition = f"{self.dim(m)} >= {rows} and {self.dim(n)} >= {cols}"
+                with self.out.block(f"if {condition}:"):
+                    self.emit_gemm(root, target)
+                with self.out.block("else:"):
+                    self.emit_dot(root, target)
+                return
+        self.emit_dot(root, target)
+
+    def emit_gemm(self, root: Node, target: str) -> None:
+        """`_gemm_<dtype>(a, b, out)`, each as a view typed with any layout (`x[:, :]` in
+        Numba), so that one compiled GEMM per dtype serves C, Fortran and strided operands
+        alike. The name says which C entry the kernel links to (runtime.build registers it)."""
+        a, b = (self.gemm_array(x) for x in root.inputs)
+        self.out.line(f"_gemm_{root.dtype.name}({a}[:, :], {b}[:, :], {target}[:, :])")
+
+    def emit_dot(self, root: Node, target: str) -> None:
+        if not blas_available():  # no SciPy: Numba has no np.dot
+            return self.emit_matmul_loops(root, target)
         a, b = root.inputs
         self.out.line(f"np.dot({self.blas_array(a)}, {self.blas_array(b)}, {target})")
+
+    def gemm_array(self, node: Node) -> str:
+        """An operand of `_gemm` as an array expression: as blas_array, but a slice is passed as
+        the view it is (the GEMM packs strided operands as fast as contiguous ones)."""
+        if node in self.arrays:
+            return self.arrays[node]
+        if node.op is Op.TRANSPOSE:
+            return f"{self.gemm_array(node.inputs[0])}.T"
+        if node.op is Op.GETITEM:
+            items = ", ".join(map(slice_source, node.attr("items")))
+            return f"{self.gemm_array(node.inputs[0])}[{items}]"
+        return self.blas_array(node)
 
     def blas_array(self, node: Node) -> str:
         """An array expression for a BLAS operand (see rows.blas_operand). A transpose is the

@@ -12,9 +12,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 from numba import njit
 
 from ..ir.control import checked_index, checked_window
+from .gemm import call as gemm_call
 
 _NO_NAN = {"nnan", "nsz", "contract", "reassoc"}
 
@@ -29,13 +31,21 @@ def fmin(a, b):  # pragma: no cover - compiled
     return a if a < b else b
 
 
+def _matmul(a, b, out):
+    np.matmul(a, b, out=out)
+
+
 NAMESPACE: dict[str, Any] = {
+    "_gemm_float32": gemm_call,
+    "_gemm_float64": gemm_call,
     "_fmax": fmax,
     "_fmin": fmin,
     "_wrap_index": njit(cache=True)(checked_index),
     "_wrap_window": njit(cache=True)(checked_window),
 }
 PYTHON_NAMESPACE: dict[str, Any] = {
+    "_gemm_float32": _matmul,
+    "_gemm_float64": _matmul,
     "_fmax": lambda a, b: a if a > b else b,
     "_fmin": lambda a, b: a if a < b else b,
     "_wrap_index": checked_index,

@@ -4,9 +4,11 @@ A matrix product may start a row loop: `relu(x @ W + b)` computes one row of the
 applies the bias and activation to that row while it is in cache, in the output's own row. That
 holds for products computed by loops (integer and bool dtypes, batched or mixed-dtype products).
 A product BLAS can compute (`blas_product`: float32/float64 matrices read as stored arrays) is one
-call to `np.dot` before the loop nests that read it: BLAS's blocked, multi-threaded kernels are
-several times faster than a row loop, and its threads cannot run inside a `prange` (called from
-Numba's threads, OpenBLAS's pool serializes and oversubscribes the cores). Its epilogue is then
+library call before the loop nests that read it: jitgraph's own packed GEMM (codegen/gemm.py) for
+matrix @ matrix, `np.dot` (BLAS) for products with a vector or thinner than a register tile.
+Blocked, register-tiled kernels are several times faster than a row loop, and they run their own
+parallel loops, which cannot nest inside a `prange` (OpenBLAS's pool, called from Numba's threads,
+serializes and oversubscribes the cores). Its epilogue is then
 one more pass over the product, written in place (the memory plan puts the product in the
 epilogue's output), and the report declines the fusion with reason `blas-product`. The kernel
 still computes products below kernel.BLAS_MIN_WORK multiply-adds with loops (a run-time branch
@@ -289,9 +291,10 @@ def _decline_blas_epilogues(plan: Plan) -> None:
                 Decline(
                     group.root,
                     "blas-product",
-                    "computed by one BLAS call (np.dot; below kernel.BLAS_MIN_WORK "
-                    "multiply-adds, by its own loop nest): the loop nests reading it make "
-                    "their own pass over it",
+                    "computed by one library call (jitgraph's GEMM, or BLAS's np.dot for a "
+                    "product with a vector or fewer rows or columns than a register tile; "
+                    "below kernel.BLAS_MIN_WORK multiply-adds, by its own loop nest): the "
+                    "loop nests reading it make their own pass over it",
                 )
             )
 

@@ -1,0 +1,508 @@
+"""Matrix products in jitgraph's own compiled code: a packed, register-blocked GEMM.
+
+Generated kernels call `gemm(a, b, out)` for float32/float64 matrix @ matrix products large
+enough to leave loop nests (kernel.BLAS_MIN_WORK). It is Goto's scheme, the one BLAS
+libraries use:
+
+- B is packed once per call into column panels of NR columns (`Bp[panel, k, 0:NR]`, the last
+  panel zero-padded), A per block of MC rows x KC depth into row panels of MR rows
+  (`Ap[panel, k, 0:MR]`), so the innermost loop reads both with unit stride whatever the
+  operands' layouts (a transposed operand is packed from its strided view, never copied first).
+- The micro-kernel (`_micro`) keeps an MR x NR tile of C in registers across the KC depth:
+  per k, NR/VL vector loads of B, MR broadcasts of A and MR*NR/VL fused multiply-adds. It is
+  LLVM IR written here with explicit vector types, so it is vectorized whatever LLVM's
+  vectorizers decide (Numba turns LLVM's SLP vectorizer off, numba#8705, which a scalar
+  formulation would need) and compiles in milliseconds.
+- One B panel (KC x NR) stays in L1 while the micro-kernel sweeps the packed A block (MC x KC,
+  L2). Rows (and, for few rows, column panels) are split into tasks run by Numba's threads
+  (prange), four tasks a thread so that a descheduled thread does not hold the others up.
+
+Tiles follow the machine's vectors: with AVX-512, 8 x 32 float32 (8 x 16 float64): 16
+accumulator registers of the 32; with AVX2, 6 x 16 (6 x 8): 12 of 16. Results agree with
+NumPy's product to rounding (fused multiply-adds, summation in k order within each KC block);
+NaN and inf propagate as in any sum of products.
+
+Compared with calling OpenBLAS through np.dot: no thread pool of its own to wake or spin (the
+products run on the same threads as the kernel's loops), and on this machine (environment
+OPENBLAS_CORETYPE=Haswell) 1.5x faster on 2048x784 @ 784x512 float32 (see docs/performance.md).
+"""
+
+from __future__ import annotations
+
+import llvmlite.binding as llvm
+import numpy as np
+from llvmlite import ir
+from numba import njit, prange, types
+from numba.core import cgutils
+from numba.core.imputils import impl_ret_borrowed
+from numba.extending import intrinsic
+
+_FEATURES = llvm.get_host_cpu_features()
+AVX512 = bool(_FEATURES.get("avx512f", False))
+VECTOR_BYTES = 64 if AVX512 else 32
+MR = 8 if AVX512 else 6  # rows of a register tile
+KC = 256  # depth of a packed block: one B panel (KC x NR) fills ~32 KB of L1
+MC = 16 * MR  # rows of a packed A block (MC x KC: 128-256 KB, in L2)
+TASKS_PER_THREAD = 4
+SERIAL_WORK = 1 << 21  # multiply-adds below which one thread does it all (no thread launch)
+
+
+def tile(itemsize: int) -> tuple[int, int, int]:
+    """(MR, NR, VL): a register tile of MR x NR elements of `itemsize` bytes, NR = 2 vectors of
+    VL elements."""
+    lanes = VECTOR_BYTES // itemsize
+    return MR, 2 * lanes, lanes
+
+
+def _float_dtype(ty) -> bool:
+    return isinstance(ty, types.Array) and ty.dtype in (types.float32, types.float64)
+
+
+@intrinsic
+def _tile(typingctx, c):
+    """(MR, NR) for c's dtype, as constants LLVM can unroll and fold with."""
+    if not _float_dtype(c):
+        return None
+    mr, nr, _ = tile(c.dtype.bitwidth // 8)
+    sig = types.UniTuple(types.intp, 2)(c)
+
+    def codegen(context, builder, sig, args):
+        items = [context.get_constant(types.intp, mr), context.get_constant(types.intp, nr)]
+        return context.make_tuple(builder, sig.return_type, items)
+
+    return sig, codegen
+
+
+@intrinsic
+def _micro(typingctx, ap, a0, bp, b0, kc, c, c0, ldc, accumulate):
+    """C[c0 + i*ldc + j] (+)= sum over k < kc of Ap[a0 + k*MR + i] * Bp[b0 + k*NR + j] for the
+    MR x NR tile; `accumulate` adds to C instead of storing. C's columns are contiguous."""
+    arrays = (ap, bp, c)
+    if not all(_float_dtype(t) for t in arrays) or len({t.dtype for t in arrays}) != 1:
+        return None
+    if not all(isinstance(t, types.Integer) for t in (a0, b0, kc, c0, ldc)):
+        return None
+    if accumulate != types.boolean:
+        return None
+    itemsize = c.dtype.bitwidth // 8
+    mr, nr, lanes = tile(itemsize)
+    nv = nr // lanes
+    sig = types.void(ap, a0, bp, b0, kc, c, c0, ldc, accumulate)
+
+    def codegen(context, builder, sig, args):
+        ap_v, a0_v, bp_v, b0_v, kc_v, c_v, c0_v, ldc_v, acc_v = args
+        i64 = ir.IntType(64)
+        i32 = ir.IntType(32)
+
+        def data(ty, value):
+            return context.make_array(ty)(context, builder, value=value).data
+
+        def index(value, ty):
+            return context.cast(builder, value, ty, types.int64)
+
+        def const(n):
+            return ir.Constant(i64, n)
+
+        kc_i = index(kc_v, sig.args[4])
+        ldc_i = index(ldc_v, sig.args[7])
+        pa = builder.gep(data(sig.args[0], ap_v), [index(a0_v, sig.args[1])])
+        pb = builder.gep(data(sig.args[2], bp_v), [index(b0_v, sig.args[3])])
+        pc = builder.gep(data(sig.args[5], c_v), [index(c0_v, sig.args[6])])
+        elem = context.get_value_type(c.dtype)
+        vty = ir.VectorType(elem, lanes)
+        vptr = vty.as_pointer()
+        zero = ir.Constant(vty, [0.0] * lanes)
+        undef = ir.Constant(vty, ir.Undefined)
+        splat_mask = ir.Constant(ir.VectorType(i32, lanes), [0] * lanes)
+        suffix = f"v{lanes}f{itemsize * 8}"
+        fma = builder.module.declare_intrinsic(
+            f"llvm.fma.{suffix}", fnty=ir.FunctionType(vty, [vty, vty, vty]))
+
+        entry = builder.basic_block
+        loop = builder.append_basic_block("gemm.k")
+        done = builder.append_basic_block("gemm.done")
+        builder.cbranch(builder.icmp_signed(">", kc_i, const(0)), loop, done)
+
+        builder.position_at_end(loop)
+        k = builder.phi(i64)
+        acc = [[builder.phi(vty) for _ in range(nv)] for _ in range(mr)]
+        b_row = builder.gep(pb, [builder.mul(k, const(nr))])
+        b_vec = [
+            builder.load(builder.bitcast(builder.gep(b_row, [const(v * lanes)]), vptr),
+                         align=itemsize)
+            for v in range(nv)
+        ]
+        a_row = builder.gep(pa, [builder.mul(k, const(mr))])
+        new = []
+        for i in range(mr):
+            a = builder.load(builder.gep(a_row, [const(i)]), align=itemsize)
+            splat = builder.shuffle_vector(
+                builder.insert_element(undef, a, ir.Constant(i32, 0)), undef, splat_mask)
+            new.append([builder.call(fma, [splat, b_vec[v], acc[i][v]]) for v in range(nv)])
+        k_next = builder.add(k, const(1))
+        k.add_incoming(const(0), entry)
+        k.add_incoming(k_next, loop)
+        for i in range(mr):
+            for v in range(nv):
+                acc[i][v].add_incoming(zero, entry)
+                acc[i][v].add_incoming(new[i][v], loop)
+        builder.cbranch(builder.icmp_signed("<", k_next, kc_i), loop, done)
+
+        builder.position_at_end(done)
+        final = [[builder.phi(vty) for _ in range(nv)] for _ in range(mr)]
+        for i in range(mr):
+            for v in range(nv):
+                final[i][v].add_incoming(zero, entry)
+                final[i][v].add_incoming(new[i][v], loop)
+        pointers = [
+            [builder.bitcast(builder.gep(pc, [builder.add(builder.mul(const(i), ldc_i),
+                                                          const(v * lanes))]), vptr)
+             for v in range(nv)]
+            for i in range(mr)
+        ]
+        with builder.if_else(acc_v) as (add, store):
+            with add:
+                for i in range(mr):
+                    for v in range(nv):
+                        old = builder.load(pointers[i][v], align=itemsize)
+                        builder.store(builder.fadd(old, final[i][v]), pointers[i][v],
+                                      align=itemsize)
+            with store:
+                for i in range(mr):
+                    for v in range(nv):
+                        builder.store(final[i][v], pointers[i][v], align=itemsize)
+        return context.get_dummy_value()
+
+    return sig, codegen
+
+
+def _threading_call(name: str, returns: bool, arity: int):
+    """An intrinsic calling the C function `name` of Numba's threading layer by its symbol, with
+    the LLVM type Numba's own parfor lowering declares it with (an intp result or argument):
+    numba.get_num_threads and set_parallel_chunksize go through ctypes pointers, which Numba
+    cannot cache."""
+
+    def typer(typingctx, *arg_types):
+        if len(arg_types) != arity or not all(isinstance(t, types.Integer) for t in arg_types):
+            return None
+        from numba.np.ufunc.parallel import _launch_threads
+
+        _launch_threads()  # loads the layer, which registers the symbols
+
+        def codegen(context, builder, sig, llargs):
+            intp = context.get_value_type(types.intp)
+            fnty = ir.FunctionType(intp if returns else ir.VoidType(), [intp] * arity)
+            fn = cgutils.get_or_insert_function(builder.module, fnty, name)
+            values = [context.cast(builder, v, t, types.intp) for v, t in zip(llargs, arg_types)]
+            result = builder.call(fn, values)
+            return result if returns else context.get_dummy_value()
+
+        return (types.intp if returns else types.void)(*arg_types), codegen
+
+    if arity:
+        return intrinsic(lambda typingctx, n: typer(typingctx, n))
+    return intrinsic(lambda typingctx: typer(typingctx))
+
+
+_num_threads = _threading_call("get_num_threads", True, 0)
+_get_chunksize = _threading_call("get_parallel_chunksize", True, 0)
+_set_chunksize = _threading_call("set_parallel_chunksize", False, 1)
+
+
+def _relayout(layout: str):
+    """An intrinsic viewing a 2-D array typed with any layout as `layout` ('C' or 'F'), for a
+    caller that checked at run time that it is (`_contiguous`): indexing a typed-contiguous
+    array computes addresses from the shape, so copies through it vectorize."""
+
+    @intrinsic
+    def relayout(typingctx, x):
+        if not isinstance(x, types.Array) or x.ndim != 2:
+            return None
+
+        def codegen(context, builder, sig, args):
+            # every layout has the same data model; a result is a new reference
+            return impl_ret_borrowed(context, builder, sig.return_type, args[0])
+
+        return x.copy(layout=layout)(x), codegen
+
+    return relayout
+
+
+_as_c = _relayout("C")
+_as_f = _relayout("F")
+
+
+@njit(cache=True)
+def _contiguous(x):  # pragma: no cover - compiled
+    """0 for a strided 2-D array, 1 for a C-contiguous one, 2 for a Fortran-contiguous one."""
+    rows, cols = x.shape
+    size = x.itemsize
+    if x.strides[1] == size and (rows <= 1 or x.strides[0] == cols * size):
+        return 1
+    if x.strides[0] == size and (cols <= 1 or x.strides[1] == rows * size):
+        return 2
+    return 0
+
+
+@njit(cache=True, boundscheck=False)
+def _pack_b_rows(B, Bp, jp, nr):  # pragma: no cover - compiled
+    K, N = B.shape
+    j0 = jp * nr
+    width = min(nr, N - j0)
+    base = jp * K * nr
+    for k in range(K):
+        row = base + k * nr
+        for j in range(width):
+            Bp[row + j] = B[k, j0 + j]
+        for j in range(width, nr):
+            Bp[row + j] = 0
+
+
+@njit(cache=True, boundscheck=False)
+def _pack_b_columns(B, Bp, jp, nr):  # pragma: no cover - compiled
+    K, N = B.shape
+    j0 = jp * nr
+    width = min(nr, N - j0)
+    base = jp * K * nr
+    for j in range(width):
+        for k in range(K):
+            Bp[base + k * nr + j] = B[k, j0 + j]
+    for j in range(width, nr):
+        for k in range(K):
+            Bp[base + k * nr + j] = 0
+
+
+@njit(cache=True, boundscheck=False)
+def _pack_b(B, Bp, jp, nr, layout):  # pragma: no cover - compiled
+    """Column panel `jp` of B (all K rows) into Bp[(jp*K + k)*nr + j], zero past N; `layout`
+    is B's `_contiguous`."""
+    if layout == 1:
+        _pack_b_rows(_as_c(B), Bp, jp, nr)
+    elif layout == 2:
+        _pack_b_columns(_as_f(B), Bp, jp, nr)
+    else:
+        _pack_b_rows(B, Bp, jp, nr)
+
+
+@njit(cache=True, boundscheck=False)
+def _pack_a_rows(A, Ap, i0, rows, pc, kc, mr):  # pragma: no cover - compiled
+    for p in range((rows + mr - 1) // mr):
+        base = p * kc * mr
+        height = min(mr, rows - p * mr)
+        for r in range(height):
+            i = i0 + p * mr + r
+            for k in range(kc):
+                Ap[base + k * mr + r] = A[i, pc + k]
+        for r in range(height, mr):
+            for k in range(kc):
+                Ap[base + k * mr + r] = 0
+
+
+@njit(cache=True, boundscheck=False)
+def _pack_a_columns(A, Ap, i0, rows, pc, kc, mr):  # pragma: no cover - compiled
+    panels = (rows + mr - 1) // mr
+    for k in range(kc):  # down each column: contiguous reads
+        for i in range(rows):
+            p = i // mr
+            Ap[(p * kc + k) * mr + i - p * mr] = A[i0 + i, pc + k]
+        for i in range(rows, panels * mr):
+            Ap[((panels - 1) * kc + k) * mr + i - (panels - 1) * mr] = 0
+
+
+@njit(cache=True, boundscheck=False)
+def _pack_a(A, Ap, i0, rows, pc, kc, mr, layout):  # pragma: no cover - compiled
+    """A[i0:i0+rows, pc:pc+kc] into row panels Ap[(p*kc + k)*mr + r], zero past `rows`;
+    `layout` is A's `_contiguous`."""
+    if layout == 1:
+        _pack_a_rows(_as_c(A), Ap, i0, rows, pc, kc, mr)
+    elif layout == 2:
+        _pack_a_columns(_as_f(A), Ap, i0, rows, pc, kc, mr)
+    else:
+        _pack_a_rows(A, Ap, i0, rows, pc, kc, mr)
+
+
+@njit(cache=True, boundscheck=False)
+def _block(A, Bp, C, r0, r1, p0, p1, Ap, T):  # pragma: no cover - compiled
+    """Rows r0:r1 and column panels p0:p1 of C = A @ B, B packed in Bp."""
+    K = A.shape[1]
+    N = C.shape[1]
+    mr, nr = _tile(C)
+    direct = C.strides[1] == C.itemsize
+    ldc = C.strides[0] // C.itemsize
+    layout = _contiguous(A)
+    for pc in range(0, K, KC):
+        kc = min(KC, K - pc)
+        first = pc == 0
+        for i0 in range(r0, r1, MC):
+            rows = min(MC, r1 - i0)
+            _pack_a(A, Ap, i0, rows, pc, kc, mr, layout)
+            for jp in range(p0, p1):
+                cj = jp * nr
+                width = min(nr, N - cj)
+                b0 = (jp * K + pc) * nr
+                for p in range((rows + mr - 1) // mr):
+                    ci = i0 + p * mr
+                    height = min(mr, r1 - ci)
+                    a0 = p * kc * mr
+                    if direct and height == mr and width == nr:
+                        _micro(Ap, a0, Bp, b0, kc, C, ci * ldc + cj, ldc, not first)
+                    else:  # an edge tile: through T, then its valid part
+                        _micro(Ap, a0, Bp, b0, kc, T, 0, nr, False)
+                        for r in range(height):
+                            for j in range(width):
+                                if first:
+                                    C[ci + r, cj + j] = T[r * nr + j]
+                                else:
+                                    C[ci + r, cj + j] += T[r * nr + j]
+
+
+@njit(cache=True)
+def _a_buffer(C, rows, K, mr):  # pragma: no cover - compiled
+    """Room for a packed block of A: up to MC rows (whole register tiles) by KC."""
+    return np.empty(((min(MC, rows) + mr - 1) // mr) * mr * min(KC, K), dtype=C.dtype)
+
+
+@njit(parallel=True, cache=True, boundscheck=False)
+def gemm(A, B, C):  # pragma: no cover - compiled
+    """C = A @ B for 2-D float arrays of one dtype, any strides; C must not overlap A or B."""
+    M, K = A.shape
+    N = B.shape[1]
+    if M == 0 or N == 0:
+        return
+    if K == 0:
+        for i in range(M):
+            for j in range(N):
+                C[i, j] = 0
+        return
+    mr, nr = _tile(C)
+    panels = (N + nr - 1) // nr
+    Bp = np.empty(panels * K * nr, dtype=C.dtype)
+    layout = _contiguous(B)
+    if M * N * K < SERIAL_WORK:
+        for jp in range(panels):
+            _pack_b(B, Bp, jp, nr, layout)
+        _block(A, Bp, C, 0, M, 0, panels, _a_buffer(C, M, K, mr), np.empty(mr * nr, C.dtype))
+        return
+    for jp in prange(panels):
+        _pack_b(B, Bp, jp, nr, layout)
+    # tasks: row chunks (whole register tiles) x column-panel chunks
+    want = TASKS_PER_THREAD * _num_threads()
+    row_tiles = (M + mr - 1) // mr
+    row_chunks = min(want, row_tiles)
+    col_chunks = min(panels, (want + row_chunks - 1) // row_chunks)
+    rows_per = ((row_tiles + row_chunks - 1) // row_chunks) * mr
+    row_chunks = (M + rows_per - 1) // rows_per
+    panels_per = (panels + col_chunks - 1) // col_chunks
+    col_chunks = (panels + panels_per - 1) // panels_per
+    old = _get_chunksize()
+    _set_chunksize(1)
+    for task in prange(row_chunks * col_chunks):
+        rc = task // col_chunks
+        cc = task - rc * col_chunks
+        r0 = rc * rows_per
+        p0 = cc * panels_per
+        _block(A, Bp, C, r0, min(M, r0 + rows_per), p0, min(panels, p0 + panels_per),
+               _a_buffer(C, rows_per, K, mr), np.empty(mr * nr, C.dtype))
+    _set_chunksize(old)
+
+
+# ---------------------------------------------------------------------------------------------
+# The kernels' entry: a C function per dtype, called by symbol name.
+#
+# A kernel calling the `gemm` dispatcher directly would link the GEMM's LLVM module into its
+# own, and Numba optimizes the linked module again: 1.7 s more for every kernel with a product.
+# Kernels instead call `jitgraph_gemm_float32` / `_float64`, C functions compiled once (and
+# cached) whose addresses are registered with LLVM under those names before any kernel that
+# uses them is compiled or loaded from the cache (`register`).
+
+_ARRAY_ARGS = 5  # data pointer, rows, columns, row stride, column stride (bytes)
+
+
+@intrinsic
+def _view(typingctx, data, rows, cols, row_stride, col_stride):
+    """A 2-D array (any layout, no owner) over `data` with the given shape and byte strides."""
+    if not isinstance(data, types.CPointer) or data.dtype not in (types.float32, types.float64):
+        return None
+    array = types.Array(data.dtype, 2, "A")
+    sig = array(data, rows, cols, row_stride, col_stride)
+
+    def codegen(context, builder, sig, args):
+        from numba.np.arrayobj import populate_array
+
+        ptr, *sizes = args
+        intp = [context.cast(builder, v, t, types.intp) for v, t in zip(sizes, sig.args[1:])]
+        view = context.make_array(array)(context, builder)
+        populate_array(view, data=ptr, shape=cgutils.pack_array(builder, intp[:2]),
+                       strides=cgutils.pack_array(builder, intp[2:]),
+                       itemsize=context.get_constant(types.intp, data.dtype.bitwidth // 8),
+                       meminfo=None)
+        return view._getvalue()
+
+    return sig, codegen
+
+
+def _entry_signature(dtype):
+    ptr = types.CPointer(dtype)
+    sizes = (types.int64,) * (_ARRAY_ARGS - 1)
+    return types.void(*((ptr, *sizes) * 3))
+
+
+_ENTRIES: dict[str, int] = {}  # dtype name -> registered address
+
+
+def symbol(dtype_name: str) -> str:
+    return f"jitgraph_gemm_{dtype_name}"
+
+
+def register(dtype_name: str) -> None:
+    """Compile (or load from Numba's cache) the C entry for `dtype_name` and register its
+    address under `symbol(dtype_name)`; once per process."""
+    if dtype_name in _ENTRIES:
+        return
+    from numba import cfunc
+    from numba.np.ufunc.parallel import _launch_threads
+
+    _launch_threads()  # the GEMM's parallel loops link to the threading layer's symbols
+    dtype = getattr(types, dtype_name)
+    # one Python function per dtype: Numba's cache files are named after the function
+    entry = _entry32 if dtype_name == "float32" else _entry64
+    compiled = cfunc(_entry_signature(dtype), cache=True)(entry)
+    llvm.add_symbol(symbol(dtype_name), compiled.address)
+    _ENTRIES[dtype_name] = compiled.address
+
+
+def _entry32(a, am, ak, ars, acs, b, bk, bn, brs, bcs, c, cm, cn, crs, ccs):  # pragma: no cover
+    gemm(_view(a, am, ak, ars, acs), _view(b, bk, bn, brs, bcs), _view(c, cm, cn, crs, ccs))
+
+
+def _entry64(a, am, ak, ars, acs, b, bk, bn, brs, bcs, c, cm, cn, crs, ccs):  # pragma: no cover
+    gemm(_view(a, am, ak, ars, acs), _view(b, bk, bn, brs, bcs), _view(c, cm, cn, crs, ccs))
+
+
+@intrinsic
+def call(typingctx, a, b, c):
+    """c = a @ b through the registered C entry (what generated kernels call as `_gemm`)."""
+    arrays = (a, b, c)
+    if not all(_float_dtype(t) and t.ndim == 2 for t in arrays):
+        return None
+    if len({t.dtype for t in arrays}) != 1:
+        return None
+    name = str(c.dtype)
+    register(name)
+    sig = types.void(a, b, c)
+
+    def codegen(context, builder, sig, args):
+        intp = context.get_value_type(types.intp)
+        pointer = context.get_value_type(c.dtype).as_pointer()
+        values = []
+        for ty, value in zip(sig.args, args):
+            view = context.make_array(ty)(context, builder, value=value)
+            values.append(view.data)
+            values += cgutils.unpack_tuple(builder, view.shape, 2)
+            values += cgutils.unpack_tuple(builder, view.strides, 2)
+        fnty = ir.FunctionType(ir.VoidType(), [pointer, intp, intp, intp, intp] * 3)
+        fn = cgutils.get_or_insert_function(builder.module, fnty, symbol(name))
+        builder.call(fn, values)
+        return context.get_dummy_value()
+
+    return sig, codegen
