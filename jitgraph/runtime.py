@@ -69,12 +69,17 @@ def _numba_namespace() -> dict[str, Any]:
     # reads this when it loads, which Numba's import does (it imports scipy.linalg): so before
     # `import numba`; a user's own setting wins.
     os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
-    # The same the other way: after a prange, OpenMP's threads spin (libgomp: ~3 ms) and take
-    # the cores from the BLAS call that follows; a 256-row MLP step took 36 ms instead of 3.
-    # Passive waiting costs loops of many small pranges ~10% (a 200k-element stencil time
-    # loop: 200 -> 216 ms) and nothing measurable on single large loops. Read when Numba's
-    # OpenMP pool loads (below); a user's own setting wins.
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    # The same the other way: after a prange, OpenMP's threads spin and take the cores from a
+    # BLAS call that follows (libgomp's default, 300000 spins, ~3 ms: a 256-row MLP step took
+    # 36 ms instead of 3). Not spinning at all (OMP_WAIT_POLICY=PASSIVE) makes every prange
+    # wake its threads through the OS, and on this project's VM a call after an idle pause then
+    # ran 2x slower (a 2048x784 @ 784x512 product 10-12.5 vs 5-6.5 ms; an MLP step 24-30 vs
+    # 14-17 ms, 3 alternating processes each). Large products run on Numba's own threads now
+    # (codegen/gemm.py), so BLAS calls are few and thin; a short spin of 30000 keeps the threads
+    # ready between a kernel's loops (100000 measured the same). Read when Numba's OpenMP pool
+    # loads (below); a user's own OMP_WAIT_POLICY or GOMP_SPINCOUNT wins.
+    if "OMP_WAIT_POLICY" not in os.environ:
+        os.environ.setdefault("GOMP_SPINCOUNT", "30000")
     import numba
 
     if not _THREADING_CHOSEN:
