@@ -9,7 +9,7 @@ Symbolic style::
     f(A=np.ones(10), B=np.ones(10) * 2)
 """
 
-from . import sym, testing  # noqa: F401  (jg.testing, jg.sym)
+from . import _threads, sym, testing  # noqa: F401  (first: thread pool defaults; jg.sym, jg.testing)
 from .errors import (
     ArgumentError,
     ArgumentIndexError,

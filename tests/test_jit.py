@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import inspect
 import numbers
+import os
 import re
 
 import numpy as np
@@ -485,3 +486,27 @@ def test_static_argnames_and_parse_timing():
     timings = f.specialization(np.ones(4), 2, 3).executable.timings
     assert list(timings)[:3] == ["parse", "passes", "codegen"] and timings["parse"] > 0
     assert "parse" in f.inspect(np.ones(4), 2, 3).timings
+
+
+def test_thread_pool_defaults_are_set_at_import_and_yield_to_the_users():
+    """libgomp and OpenBLAS read their settings when their pools start, which can be before
+    jitgraph compiles anything (any parallel Numba function): `import jitgraph` sets them."""
+    import subprocess
+    import sys
+
+    probe = ("import os, jitgraph; print(os.environ.get('GOMP_SPINCOUNT'), "
+             "os.environ.get('OPENBLAS_THREAD_TIMEOUT'))")
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("GOMP_SPINCOUNT", "OMP_WAIT_POLICY", "OPENBLAS_THREAD_TIMEOUT")}
+    out = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True,
+                         check=True).stdout.split()
+    assert out == ["30000", "4"]
+    env.update(GOMP_SPINCOUNT="7", OPENBLAS_THREAD_TIMEOUT="9")
+    out = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True,
+                         check=True).stdout.split()
+    assert out == ["7", "9"]
+    env.pop("GOMP_SPINCOUNT")
+    env["OMP_WAIT_POLICY"] = "PASSIVE"  # a policy of the user's: no spin count of ours
+    out = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True,
+                         check=True).stdout.split()
+    assert out == ["None", "9"]
