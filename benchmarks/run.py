@@ -1,7 +1,8 @@
 """`make bench`: jitgraph against NumPy, a hand-written prange loop, Numba's parallel=True on
 the NumPy code, numexpr and JAX (when installed), measured side by side in one run.
 
-Rounds interleave the implementations (so machine noise hits all alike) and the table reports
+Rounds interleave the implementations (so machine noise hits all alike; each round starts with
+the next implementation, so none always runs right after the same other) and the table reports
 medians: one row per workload, one column per implementation, each time also as a ratio to
 jitgraph's. Every implementation's result is checked against NumPy's in float64 before timing
 (a workload that updates its arguments, the Jacobi loop, gets fresh copies for every call).
@@ -668,8 +669,11 @@ def measure(w: Workload, rounds: int, rng) -> dict[str, tuple[float, float]]:
         else:
             errors[name] = float(np.max(np.abs(result - exact))) / scale
     times: dict[str, list[float]] = {name: [] for name in w.impls}
-    for _ in range(rounds):
-        for name, fn in w.impls.items():
+    order = list(w.impls.items())
+    for r in range(rounds):
+        # each round starts one implementation further along: none always follows the same
+        # one (NumPy's 0.9 s GELU left the cores idle for whatever ran next)
+        for name, fn in order[r % len(order):] + order[: r % len(order)]:
             if w.settle:  # see the module docstring
                 time.sleep(w.settle)
                 fn(**args())
