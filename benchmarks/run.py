@@ -1,8 +1,7 @@
 """`make bench`: jitgraph against NumPy, a hand-written prange loop, Numba's parallel=True on
 the NumPy code, numexpr and JAX (when installed), measured side by side in one run.
 
-Rounds interleave the implementations (so machine noise hits all alike; each round starts with
-the next implementation, so none always runs right after the same other) and the table reports
+Rounds interleave the implementations (so machine noise hits all alike) and the table reports
 medians: one row per workload, one column per implementation, each time also as a ratio to
 jitgraph's. Every implementation's result is checked against NumPy's in float64 before timing
 (a workload that updates its arguments, the Jacobi loop, gets fresh copies for every call).
@@ -15,7 +14,12 @@ memory rows to benchmarks/MEMORY.md).
     .venv/bin/python benchmarks/run.py --quick    # a smoke run: small sizes, writes nothing
     .venv/bin/python benchmarks/run.py --only Jacobi --no-extras --no-write
 
-Workloads with matrix products let thread pools settle before each timed call: NumPy's
+Each timed call follows one untimed call of the same implementation: what ran before it is
+then the implementation itself, as in a loop that runs only it. Without it, the call after
+NumPy's 0.9 s single-threaded GELU started on cores that had idled (jitgraph's GELU 16 ms in
+its round, 8-9 ms when it followed itself; the hand loop after it, 8).
+
+Workloads with matrix products also let thread pools settle before each timed call: NumPy's
 OpenBLAS, SciPy's OpenBLAS (which Numba's np.dot calls), Numba's OpenMP workers and XLA's
 threads each spin for a while after their work, and on a small machine the spinning pool of
 the implementation that ran before would be timed as part of the next one. So each timed call
@@ -669,14 +673,11 @@ def measure(w: Workload, rounds: int, rng) -> dict[str, tuple[float, float]]:
         else:
             errors[name] = float(np.max(np.abs(result - exact))) / scale
     times: dict[str, list[float]] = {name: [] for name in w.impls}
-    order = list(w.impls.items())
-    for r in range(rounds):
-        # each round starts one implementation further along: none always follows the same
-        # one (NumPy's 0.9 s GELU left the cores idle for whatever ran next)
-        for name, fn in order[r % len(order):] + order[: r % len(order)]:
+    for _ in range(rounds):
+        for name, fn in w.impls.items():
             if w.settle:  # see the module docstring
                 time.sleep(w.settle)
-                fn(**args())
+            fn(**args())  # untimed: the implementation's threads and caches are its own
             call_args = args()
             start = time.perf_counter()
             fn(**call_args)
