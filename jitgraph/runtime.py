@@ -16,6 +16,7 @@ import os
 import threading
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -215,21 +216,31 @@ def _first_call(
     is serial, and safe on any layer."""
 
     def first_call(*args):
+
         start = time.perf_counter()
-        result = entry(*args)
+        # Until a thread-safe layer is known to run, the first call holds the lock too: two
+        # threads' first calls of kernels whose only parallel loops are a GEMM's aborted the
+        # process on the workqueue layer.
+        with _SERIAL_LOCK if _threading_layer() in (None, "workqueue") else nullcontext():
+            result = entry(*args)
         exe.timings.setdefault("numba compile + first run", time.perf_counter() - start)
         if cached is not None and exe.cache == "pending":
             exe.cache = cached.outcome()
-        import numba
-
-        try:
-            layer = numba.threading_layer()
-        except ValueError:  # not started: a serial kernel
-            layer = None
+        layer = _threading_layer()
         exe.run = _serialized(entry) if layer == "workqueue" else entry
         return result
 
     return first_call
+
+
+def _threading_layer() -> str | None:
+    """Numba's running threading layer, None before any parallel code has started it."""
+    import numba
+
+    try:
+        return numba.threading_layer()
+    except ValueError:
+        return None
 
 
 def _serialized(entry: Callable[..., tuple]) -> Callable[..., tuple]:

@@ -8,7 +8,11 @@ compiled once per dtype for the module (the sizes change, the signature does not
 
 from __future__ import annotations
 
+import os
+import pathlib
 import re
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -386,3 +390,26 @@ def test_gemm_leaves_its_operands_alone():
     assert_within_rounding(f(x, w), x, w)
     np.testing.assert_array_equal(x, before[0])
     np.testing.assert_array_equal(w, before[1])
+
+
+SCRIPT = pathlib.Path(__file__).parent / "scripts" / "gemm_processes.py"
+
+
+def run_script(case: str, **env: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(SCRIPT), case], capture_output=True, text=True,
+                          env={**os.environ, **env}, timeout=600)
+
+
+@pytest.mark.numba
+def test_gemm_out_of_memory_is_a_memory_error():
+    # The GEMM runs behind a C entry, which cannot raise: its failure must still reach the
+    # caller, not leave the output uninitialized.
+    done = run_script("out-of-memory")
+    assert done.returncode == 0, done.stderr
+    assert "MemoryError: matrix product: no memory for jitgraph's GEMM" in done.stdout, done
+
+
+@pytest.mark.numba
+def test_first_calls_from_two_threads_on_the_workqueue_layer():
+    done = run_script("first-calls-in-threads", NUMBA_THREADING_LAYER="workqueue")
+    assert done.returncode == 0 and done.stdout.strip() == "ok", (done.stdout, done.stderr)

@@ -380,9 +380,9 @@ def _block(A, Bp, C, r0, r1, p0, p1, Ap, T):  # pragma: no cover - compiled
 
 
 @njit(cache=True)
-def _a_buffer(C, rows, K, mr):  # pragma: no cover - compiled
+def _a_size(rows, K, mr):  # pragma: no cover - compiled
     """Room for a packed block of A: up to MC rows (whole register tiles) by KC."""
-    return np.empty(((min(MC, rows) + mr - 1) // mr) * mr * min(KC, K), dtype=C.dtype)
+    return ((min(MC, rows) + mr - 1) // mr) * mr * min(KC, K)
 
 
 @njit(parallel=True, cache=True, boundscheck=False)
@@ -404,10 +404,9 @@ def gemm(A, B, C):  # pragma: no cover - compiled
     if M * N * K < SERIAL_WORK:
         for jp in range(panels):
             _pack_b(B, Bp, jp, nr, layout)
-        _block(A, Bp, C, 0, M, 0, panels, _a_buffer(C, M, K, mr), np.empty(mr * nr, C.dtype))
+        _block(A, Bp, C, 0, M, 0, panels, np.empty(_a_size(M, K, mr), C.dtype),
+               np.empty(mr * nr, C.dtype))
         return
-    for jp in prange(panels):
-        _pack_b(B, Bp, jp, nr, layout)
     # tasks: row chunks (whole register tiles) x column-panel chunks
     want = TASKS_PER_THREAD * _num_threads()
     row_tiles = (M + mr - 1) // mr
@@ -417,15 +416,23 @@ def gemm(A, B, C):  # pragma: no cover - compiled
     row_chunks = (M + rows_per - 1) // rows_per
     panels_per = (panels + col_chunks - 1) // col_chunks
     col_chunks = (panels + panels_per - 1) // panels_per
+    tasks = row_chunks * col_chunks
+    # every buffer before the parallel loops: an allocation that fails raises here, not in a
+    # task (with the chunk size changed)
+    a_size = _a_size(rows_per, K, mr)
+    Aps = np.empty((tasks, a_size), dtype=C.dtype)
+    Ts = np.empty((tasks, mr * nr), dtype=C.dtype)
+    for jp in prange(panels):
+        _pack_b(B, Bp, jp, nr, layout)
     old = _get_chunksize()
     _set_chunksize(1)
-    for task in prange(row_chunks * col_chunks):
+    for task in prange(tasks):
         rc = task // col_chunks
         cc = task - rc * col_chunks
         r0 = rc * rows_per
         p0 = cc * panels_per
         _block(A, Bp, C, r0, min(M, r0 + rows_per), p0, min(panels, p0 + panels_per),
-               _a_buffer(C, rows_per, K, mr), np.empty(mr * nr, C.dtype))
+               Aps[task], Ts[task])
     _set_chunksize(old)
 
 
@@ -467,10 +474,10 @@ def _view(typingctx, data, rows, cols, row_stride, col_stride):
 def _entry_signature(dtype):
     ptr = types.CPointer(dtype)
     sizes = (types.int64,) * (_ARRAY_ARGS - 1)
-    return types.void(*((ptr, *sizes) * 3))
+    return types.int32(*((ptr, *sizes) * 3))
 
 
-_ENTRIES: dict[str, int] = {}  # dtype name -> registered address
+_ENTRIES: dict[str, object] = {}  # dtype name -> the registered CFunc (kept alive)
 
 
 def symbol(dtype_name: str) -> str:
@@ -480,8 +487,17 @@ def symbol(dtype_name: str) -> str:
 def register(dtype_name: str) -> None:
     """Compile (or load from Numba's cache) the C entry for `dtype_name` and register its
     address under `symbol(dtype_name)`; once per process."""
-    if dtype_name in _ENTRIES:
-        return
+    # Numba's own (reentrant) compiler lock: register runs inside kernel compiles (the typing
+    # of `call`) and outside them (runtime._link_gemm); a lock of our own could deadlock
+    # against it
+    from numba.core.compiler_lock import global_compiler_lock
+
+    with global_compiler_lock:
+        if dtype_name not in _ENTRIES:
+            _register(dtype_name)
+
+
+def _register(dtype_name: str) -> None:
     from numba import cfunc
     from numba.np.ufunc.parallel import _launch_threads
 
@@ -491,20 +507,32 @@ def register(dtype_name: str) -> None:
     entry = _entry32 if dtype_name == "float32" else _entry64
     compiled = cfunc(_entry_signature(dtype), cache=True)(entry)
     llvm.add_symbol(symbol(dtype_name), compiled.address)
-    _ENTRIES[dtype_name] = compiled.address
+    _ENTRIES[dtype_name] = compiled
+
+
+# A C function cannot raise: the entries return 1 when the GEMM raised (its buffers could not
+# be allocated), 0 otherwise, and `checked` raises in the kernel.
 
 
 def _entry32(a, am, ak, ars, acs, b, bk, bn, brs, bcs, c, cm, cn, crs, ccs):  # pragma: no cover
-    gemm(_view(a, am, ak, ars, acs), _view(b, bk, bn, brs, bcs), _view(c, cm, cn, crs, ccs))
+    try:
+        gemm(_view(a, am, ak, ars, acs), _view(b, bk, bn, brs, bcs), _view(c, cm, cn, crs, ccs))
+    except Exception:
+        return 1
+    return 0
 
 
 def _entry64(a, am, ak, ars, acs, b, bk, bn, brs, bcs, c, cm, cn, crs, ccs):  # pragma: no cover
-    gemm(_view(a, am, ak, ars, acs), _view(b, bk, bn, brs, bcs), _view(c, cm, cn, crs, ccs))
+    try:
+        gemm(_view(a, am, ak, ars, acs), _view(b, bk, bn, brs, bcs), _view(c, cm, cn, crs, ccs))
+    except Exception:
+        return 1
+    return 0
 
 
 @intrinsic
 def call(typingctx, a, b, c):
-    """c = a @ b through the registered C entry (what generated kernels call as `_gemm`)."""
+    """c = a @ b through the registered C entry; 0, or 1 when it failed (see `checked`)."""
     arrays = (a, b, c)
     if not all(_float_dtype(t) and t.ndim == 2 for t in arrays):
         return None
@@ -512,7 +540,7 @@ def call(typingctx, a, b, c):
         return None
     name = str(c.dtype)
     register(name)
-    sig = types.void(a, b, c)
+    sig = types.int32(a, b, c)
 
     def codegen(context, builder, sig, args):
         intp = context.get_value_type(types.intp)
@@ -523,9 +551,15 @@ def call(typingctx, a, b, c):
             values.append(view.data)
             values += cgutils.unpack_tuple(builder, view.shape, 2)
             values += cgutils.unpack_tuple(builder, view.strides, 2)
-        fnty = ir.FunctionType(ir.VoidType(), [pointer, intp, intp, intp, intp] * 3)
+        fnty = ir.FunctionType(ir.IntType(32), [pointer, intp, intp, intp, intp] * 3)
         fn = cgutils.get_or_insert_function(builder.module, fnty, symbol(name))
-        builder.call(fn, values)
-        return context.get_dummy_value()
+        return builder.call(fn, values)
 
     return sig, codegen
+
+
+@njit(cache=True)
+def checked(a, b, c):  # pragma: no cover - compiled
+    """c = a @ b (what generated kernels call as `_gemm_float32` / `_gemm_float64`)."""
+    if call(a, b, c) != 0:
+        raise MemoryError("matrix product: no memory for jitgraph's GEMM to pack its operands")

@@ -16,7 +16,7 @@ import numpy as np
 from numba import njit
 
 from ..ir.control import checked_index, checked_window
-from .gemm import call as gemm_call
+from .gemm import checked as gemm_checked
 
 _NO_NAN = {"nnan", "nsz", "contract", "reassoc"}
 
@@ -36,8 +36,8 @@ def _matmul(a, b, out):
 
 
 NAMESPACE: dict[str, Any] = {
-    "_gemm_float32": gemm_call,
-    "_gemm_float64": gemm_call,
+    "_gemm_float32": gemm_checked,
+    "_gemm_float64": gemm_checked,
     "_fmax": fmax,
     "_fmin": fmin,
     "_wrap_index": njit(cache=True)(checked_index),
