@@ -5,7 +5,7 @@ applies the bias and activation to that row while it is in cache, in the output'
 holds for products computed by loops (integer and bool dtypes, batched or mixed-dtype products).
 A product BLAS can compute (`blas_product`: float32/float64 matrices read as stored arrays) is one
 library call before the loop nests that read it: jitgraph's own packed GEMM (codegen/gemm.py) for
-matrix @ matrix, `np.dot` (BLAS) for products with a vector or thinner than a register tile.
+matrix @ matrix, `np.dot` (BLAS) for products with a vector or fewer rows than a register tile.
 Blocked, register-tiled kernels are several times faster than a row loop, and they run their own
 parallel loops, which cannot nest inside a `prange` (OpenBLAS's pool, called from Numba's threads,
 serializes and oversubscribes the cores). Its epilogue is then
@@ -292,7 +292,7 @@ def _decline_blas_epilogues(plan: Plan) -> None:
                     group.root,
                     "blas-product",
                     "computed by one library call (jitgraph's GEMM, or BLAS's np.dot for a "
-                    "product with a vector or fewer rows or columns than a register tile; "
+                    "product with a vector or fewer rows than a register tile; "
                     "below kernel.BLAS_MIN_WORK multiply-adds, by its own loop nest): the "
                     "loop nests reading it make their own pass over it",
                 )
