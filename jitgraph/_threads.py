@@ -28,7 +28,7 @@ def set_thread_environment() -> None:
     # 14-17 ms, 3 alternating processes each). Large products run on Numba's own threads now
     # (codegen/gemm.py), so BLAS calls are few and thin; a short spin of 30000 keeps the threads
     # ready between a kernel's loops (100000 measured the same). Read when Numba's OpenMP pool
-    # loads (below); a user's own OMP_WAIT_POLICY or GOMP_SPINCOUNT wins.
+    # loads; a user's own OMP_WAIT_POLICY or GOMP_SPINCOUNT wins.
     if "OMP_WAIT_POLICY" not in os.environ:
         os.environ.setdefault("GOMP_SPINCOUNT", "30000")
 

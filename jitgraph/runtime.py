@@ -23,7 +23,6 @@ from typing import Any
 import numpy as np
 
 from . import cache, reference
-from ._threads import set_thread_environment
 from .codegen.entry import emit_entry
 from .codegen.kernel import Kernel, emit_kernel
 from .errors import ArgumentError
@@ -65,8 +64,7 @@ _SERIAL_LOCK = threading.Lock()  # calls on the workqueue layer, one at a time
 
 def _numba_namespace() -> dict[str, Any]:
     global _THREADING_CHOSEN
-    set_thread_environment()
-    import numba
+    import numba  # after `import jitgraph` set the thread pools' defaults (_threads.py)
 
     if not _THREADING_CHOSEN:
         _choose_threading_layer()
@@ -216,7 +214,6 @@ def _first_call(
     is serial, and safe on any layer."""
 
     def first_call(*args):
-
         start = time.perf_counter()
         # Until a thread-safe layer is known to run, the first call holds the lock too: two
         # threads' first calls of kernels whose only parallel loops are a GEMM's aborted the

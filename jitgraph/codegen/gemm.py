@@ -1,8 +1,8 @@
 """Matrix products in jitgraph's own compiled code: a packed, register-blocked GEMM.
 
-Generated kernels call `gemm(a, b, out)` for float32/float64 matrix @ matrix products large
-enough to leave loop nests (kernel.BLAS_MIN_WORK). It is Goto's scheme, the one BLAS
-libraries use:
+Generated kernels call it as `_gemm_float32(a, b, out)` / `_gemm_float64` (`checked`, below)
+for float32/float64 matrix @ matrix products large enough to leave loop nests
+(kernel.BLAS_MIN_WORK) with at least MR rows. It is Goto's scheme, the one BLAS libraries use:
 
 - B is packed once per call into column panels of NR columns (`Bp[panel, k, 0:NR]`, the last
   panel zero-padded), so the innermost loop reads it with unit stride whatever its layout (a
@@ -16,7 +16,7 @@ libraries use:
   LLVM IR written here with explicit vector types, so it is vectorized whatever LLVM's
   vectorizers decide (Numba turns LLVM's SLP vectorizer off, numba#8705, which a scalar
   formulation would need) and compiles in milliseconds.
-- One B panel (KC x NR) stays in L1 while the micro-kernel sweeps the packed A block (MC x KC,
+- One B panel (KC x NR) stays in L1 while the micro-kernel sweeps a block of A (MC x KC, in
   L2). Rows (and, for few rows, column panels) are split into tasks run by Numba's threads
   (prange), four tasks a thread so that a descheduled thread does not hold the others up.
 
@@ -28,11 +28,12 @@ NaN and inf propagate as in any sum of products.
 Compared with calling OpenBLAS through np.dot: no thread pool of its own to wake or spin (the
 products run on the same threads as the kernel's loops), and on this project's machine (whose
 environment sets OPENBLAS_CORETYPE=Haswell: AVX2 kernels on an AVX-512 CPU) 2048x784 @ 784x512
-float32 takes 4.4-4.8 ms against 7.0 (Numba's np.dot) and JAX's 5.3 (benchmarks/RESULTS.md:
+float32 takes 3.4 ms against 7.0 (Numba's np.dot) and JAX's 3.4 at best (benchmarks/RESULTS.md:
 relu(x@W+b), the MLP step; docs/experiments/gemm: the scalar-source prototype it replaced).
 
-Packing B's column panels is packing B.T's row panels, but it has loops of its own: through
-_pack_a (B.T) it measured 10-15% slower on deep products (784x2048 @ 2048x512).
+Packing B's column panels is packing B.T's row panels: a Fortran-order B is packed by
+_pack_a_rows on B.T. A C-order B has loops of its own (_pack_b_rows): through _pack_a_columns
+on B.T it measured 10-15% slower on deep products (784x2048 @ 2048x512).
 
 Every copy loop runs over a view with an index counting from 0: Numba checks each signed
 index for wraparound (a negative index counts from the end), and with a computed index
@@ -278,30 +279,15 @@ def _pack_b_rows(B, Bp, jp, nr):  # pragma: no cover - compiled
 
 
 @njit(cache=True, boundscheck=False)
-def _pack_b_columns(B, Bp, jp, nr):  # pragma: no cover - compiled
-    K, N = B.shape
-    j0 = jp * nr
-    width = min(nr, N - j0)
-    base = jp * K * nr
-    for j in range(nr):
-        dst = Bp[base + j:base + K * nr:nr]
-        if j < width:
-            src = B[:, j0 + j]
-            for k in range(K):
-                dst[k] = src[k]
-        else:
-            for k in range(K):
-                dst[k] = 0
-
-
-@njit(cache=True, boundscheck=False)
 def _pack_b(B, Bp, jp, nr, layout):  # pragma: no cover - compiled
     """Column panel `jp` of B (all K rows) into Bp[(jp*K + k)*nr + j], zero past N; `layout`
     is B's `_contiguous`."""
-    if layout == 1:
+    if layout == 2:  # columns contiguous: they are the rows of B.T, packed as A's rows are
+        K, N = B.shape
+        j0 = jp * nr
+        _pack_a_rows(_as_f(B).T, Bp[jp * K * nr:], j0, min(nr, N - j0), 0, K, nr)
+    elif layout == 1:
         _pack_b_rows(_as_c(B), Bp, jp, nr)
-    elif layout == 2:
-        _pack_b_columns(_as_f(B), Bp, jp, nr)
     else:
         _pack_b_rows(B, Bp, jp, nr)
 

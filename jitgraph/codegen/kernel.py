@@ -26,7 +26,7 @@ from ..ir.shape_env import ShapeEnv
 from ..passes.memory import plan_buffers
 from ..passes.partition import Group, Plan
 from ..passes.pipeline import is_enabled
-from ..passes.rows import RowGroup, blas_available, blas_product, is_filled_vector, space
+from ..passes.rows import RowGroup, blas_product, is_filled_vector, space
 from . import scalar
 from .writer import CodeWriter
 
@@ -679,44 +679,33 @@ class KernelBuilder:
         """`_gemm_<dtype>(a, b, out)`, each as a view typed with any layout (`x[:, :]` in
         Numba), so that one compiled GEMM per dtype serves C, Fortran and strided operands
         alike. The name says which C entry the kernel links to (runtime.build registers it)."""
-        a, b = (self.gemm_array(x) for x in root.inputs)
+        a, b = (self.blas_array(x, contiguous=False) for x in root.inputs)
         self.out.line(f"_gemm_{root.dtype.name}({a}[:, :], {b}[:, :], {target}[:, :])")
 
     def emit_dot(self, root: Node, target: str) -> None:
-        if not blas_available():  # no SciPy: Numba has no np.dot
-            return self.emit_matmul_loops(root, target)
         a, b = root.inputs
         self.out.line(f"np.dot({self.blas_array(a)}, {self.blas_array(b)}, {target})")
 
-    def gemm_array(self, node: Node) -> str:
-        """An operand of `_gemm` as an array expression: as blas_array, but a slice is passed as
-        the view it is (the GEMM packs strided operands as fast as contiguous ones)."""
-        if node in self.arrays:
-            return self.arrays[node]
-        if node.op is Op.TRANSPOSE:
-            return f"{self.gemm_array(node.inputs[0])}.T"
-        if node.op is Op.GETITEM:
-            items = ", ".join(map(slice_source, node.attr("items")))
-            return f"{self.gemm_array(node.inputs[0])}[{items}]"
-        return self.blas_array(node)
-
-    def blas_array(self, node: Node) -> str:
+    def blas_array(self, node: Node, contiguous: bool = True) -> str:
         """An array expression for a BLAS operand (see rows.blas_operand). A transpose is the
         array's `.T`: a Fortran-order view BLAS reads with its transpose flag, no copy. Basic
         indexing is the same indexing in Numba, through np.ascontiguousarray: Numba types any
         slice as possibly strided ('A' layout), and its np.dot copies such an operand with a
         performance warning; ascontiguousarray checks at run time and copies only a view that
-        really is strided (`x[1:]` of a C array is passed as it is)."""
+        really is strided (`x[1:]` of a C array is passed as it is). With contiguous=False (for
+        jitgraph's GEMM, which packs strided operands as fast as contiguous ones) a slice is
+        passed as the view it is."""
         if node in self.arrays:  # stored already (a view that is also an output, say)
             return self.arrays[node]
         if is_filled_vector(node):  # a few elements, allocated per call
             value = scalar.literal(node.inputs[0].attr("value").array.item(), node.dtype)
             return f"np.full(({self.dim(node.shape[0])},), {value})"
         if node.op is Op.TRANSPOSE:
-            return f"{self.blas_array(node.inputs[0])}.T"
+            return f"{self.blas_array(node.inputs[0], contiguous)}.T"
         if node.op is Op.GETITEM:
             items = ", ".join(map(slice_source, node.attr("items")))
-            return f"np.ascontiguousarray({self.blas_array(node.inputs[0])}[{items}])"
+            view = f"{self.blas_array(node.inputs[0], contiguous)}[{items}]"
+            return f"np.ascontiguousarray({view})" if contiguous else view
         self.read(node, ())  # registers a constant's array parameter
         return self.arrays[node]
 
