@@ -242,8 +242,12 @@ def _transpose_rule(node: Node, g: Node, i: int) -> Node:
     return build.transpose(g, inverse)
 
 
-def _getitem_rule(node: Node, g: Node, i: int) -> Node:
-    """Scatter g into zeros of the input's shape; axes added by None are dropped first."""
+def _getitem_rule(node: Node, g: Node, i: int) -> Node | None:
+    """Scatter g into zeros of the input's shape; axes added by None are dropped first. The
+    shift of a one-pass variance (`build._first_row`) gets none: the variance does not depend
+    on it (its two contributions cancel exactly)."""
+    if node.attr("unchecked"):
+        return None
     x, items = node.inputs[0], node.attr("items")
     drop = tuple(0 if item[0] == "new" else slice(None) for item in items if item[0] != "int")
     region = build.getitem(g, drop) if any(item[0] == "new" for item in items) else g

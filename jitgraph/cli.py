@@ -544,6 +544,14 @@ def groups_text(groups: list[dict[str, Any]], lines: SourceLines) -> str:
         )
         computed = zip(g["members"], g["ops"], strict=True)
         out.append(_fit("    computes " + ", ".join(f"{m} {o}" for m, o in computed)))
+        if g["kind"] == "columns":
+            stages = ", ".join(f"{st['root']} ({st['ops'][-1]})" for st in g["stages"])
+            out.append(_fit(f"    reductions sharing one read of each element: {stages}"))
+            if g["shared"]:
+                out.append(_fit(
+                    "    computed once per element for several of them, not stored: "
+                    + ", ".join(g["shared"])
+                ))
         out.extend(_fit(f"    from {lines.describe(loc)}") for loc in g["source"])
     return "\n".join(out) or "(none: nothing is computed)"
 

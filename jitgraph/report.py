@@ -16,6 +16,7 @@ from .ir.node import Graph, Node
 from .ir.ops import Kind, kind
 from .ir.printer import format_graph, format_type, value_names
 from .ir.shape_env import ShapeEnv
+from .passes.columns import ColumnGroup
 from .passes.memory import MemoryPlan, plan_buffers, value_bytes
 from .passes.partition import Group, Plan
 from .passes.pipeline import PASSES
@@ -130,6 +131,26 @@ def describe_groups(plan: Plan, names: dict[Node, str], env: ShapeEnv) -> list[d
             entry["members"] = [m for st in entry["stages"] for m in st["members"]]
             entry["ops"] = [o for st in entry["stages"] for o in st["ops"]]
             entry["source"] = sorted({w for st in entry["stages"] for w in st["source"]})
+        elif isinstance(group, ColumnGroup):
+            entry = {
+                "kind": "columns",
+                "root": names[group.root],
+                "type": format_type(group.root),
+                "iteration_space": "[" + D.format_shape(env.shape(group.space)) + "] (one pass)",
+                "stages": [_describe_group(p, names, env, plan.graph) for p in group.parts],
+                "shared": [names[m] for m in group.shared if kind(m.op) is not Kind.VIEW],
+            }
+            computed = [m for m in group.shared if kind(m.op) is not Kind.VIEW]
+            entry["members"] = [names[m] for m in computed] + [
+                m for st in entry["stages"] for m in st["members"]
+            ]
+            entry["ops"] = [m.op.value for m in computed] + [
+                o for st in entry["stages"] for o in st["ops"]
+            ]
+            entry["source"] = sorted(
+                {w for m in group.shared if (w := _where(plan.graph, m))}
+                | {w for st in entry["stages"] for w in st["source"]}
+            )
         else:
             entry = _describe_group(group, names, env, plan.graph)
         groups.append({"id": i, **entry})

@@ -303,3 +303,124 @@ def test_cheap_value_read_by_two_nests_is_recomputed_not_stored():
     e = jg.sym.exp(x)
     r = report(e.sum(axis=0) + e.max(axis=0), x=xs)
     assert not [d for d in r.declined if d["reason"] == "recomputed"]
+
+
+# -- column fusion (passes/columns.py) and the one-pass float32 variance ---------------------
+
+
+def _standardized(xs: np.ndarray, ddof: int = 0) -> np.ndarray:
+    """The float64 result, rounded to float32: what an exact float32 computation returns."""
+    wide = xs.astype(np.float64)
+    return ((wide - wide.mean(axis=0)) / wide.std(axis=0, ddof=ddof)).astype(np.float32)
+
+
+def test_float32_column_moments_share_one_pass_over_x():
+    """A float32 column standardization: the mean and the variance's two shifted sums are one
+    loop nest reading each element once; the deviations they share are computed there, not
+    stored; nothing of x's size is stored at all."""
+    xs = (np.random.default_rng(3).standard_normal((40, 7)) * 3 + 10).astype(np.float32)
+    expr = (x - x.mean(axis=0)) / x.std(axis=0)
+    r = report(expr, x=xs)
+    (columns,) = [g for g in r.groups if g["kind"] == "columns"]
+    assert [st["ops"][-1] for st in columns["stages"]] == ["sum", "sum", "sum"]
+    assert columns["shared"]  # the deviations from the first row
+    assert [g["kind"] for g in r.groups].count("reduce") == 0
+    assert all(b["shape"] != (40, 7) for b in r.buffers)
+    assert "column loop: 3 reductions" in r.source and r.source.count("rowacc") >= 3
+    with disabled("fuse_columns"):
+        unfused = report(expr, x=xs)
+    assert not [g for g in unfused.groups if g["kind"] == "columns"]
+    assert [g["kind"] for g in unfused.groups].count("reduce") == 3
+    want = _standardized(xs)
+    # float32 rounding of x - mean (|x| ~ 10, the mean to its last bit) over std (~3), and of
+    # the quotient: a few units in the last place of each
+    eps = np.finfo(np.float32).eps
+    wide = xs.astype(np.float64)
+    bound = 4 * eps * ((np.abs(wide) + np.abs(wide.mean(axis=0))) / wide.std(axis=0)
+                       + np.abs(want))
+    for backend in ("python", "numba"):
+        got = jg.compile(expr, backend=backend)(x=xs)
+        assert got.dtype == np.float32
+        assert np.all(np.abs(got - want) <= bound), backend
+    with disabled("fuse_columns"):
+        assert np.all(np.abs(jg.compile(expr, backend="python")(x=xs) - want) <= bound)
+
+
+def test_float32_column_variance_is_accurate_where_float32_two_pass_is_not():
+    """Columns with a large mean and a small spread, and a first row far from the mean: the
+    shifted float64 sums keep the variance to float32 rounding (NumPy's float32 two-pass
+    formula loses digits here; ours must not)."""
+    rng = np.random.default_rng(4)
+    xs = (rng.standard_normal((1000, 4)) * 0.01 + 1e4).astype(np.float32)
+    xs[0] = [1e4 + 30, 1e4 - 30, 0, 1e4]  # 3000 and ~1e6 standard deviations off, and 0
+    wide = xs.astype(np.float64)
+    f = jg.compile(jg.Group([x.var(axis=0), x.std(axis=0, ddof=1)]), backend="python")
+    var, std = f(x=xs)
+    want_var, want_std = wide.var(axis=0), wide.std(axis=0, ddof=1)
+    np.testing.assert_allclose(var[[0, 1, 3]], want_var[[0, 1, 3]], rtol=2e-6)
+    np.testing.assert_allclose(std[[0, 1, 3]], want_std[[0, 1, 3]], rtol=2e-6)
+    # column 2: the first row ~1e6 standard deviations away: documented limit, still close
+    np.testing.assert_allclose(var[2], want_var[2], rtol=1e-3)
+
+
+@pytest.mark.filterwarnings("ignore:Degrees of freedom:RuntimeWarning")
+@pytest.mark.filterwarnings("ignore:Mean of empty slice:RuntimeWarning")
+@pytest.mark.parametrize(
+    "shape, ddof, keepdims",
+    [((9, 4), 0, False), ((9, 4), 1, True), ((5, 3, 2), 0, True), ((3, 2), 3, False),
+     ((1, 5), 0, False), ((1, 5), 1, False), ((0, 3), 0, False), ((0, 3), 1, True)],
+)
+def test_float32_column_variance_edge_cases_match_numpy(shape, ddof, keepdims):
+    """ddof (up to n: infinity or NaN as NumPy), keepdims, more axes, one row, no rows (NaN,
+    and no error: the first row is only read where there are rows)."""
+    xs = (np.random.default_rng(5).standard_normal(shape) * 2 + 5).astype(np.float32)
+    f = jg.compile(jg.Group([x.var(axis=0, ddof=ddof, keepdims=keepdims),
+                             x.std(axis=0, ddof=ddof, keepdims=keepdims),
+                             x.mean(axis=0)]), backend="python")
+    with np.errstate(all="ignore"):
+        got = f(x=xs)
+        wide = xs.astype(np.float64)
+        want = [wide.var(axis=0, ddof=ddof, keepdims=keepdims),
+                wide.std(axis=0, ddof=ddof, keepdims=keepdims), wide.mean(axis=0)]
+    for g, w in zip(got, want, strict=True):
+        assert g.dtype == np.float32 and g.shape == w.shape
+        np.testing.assert_allclose(g, w.astype(np.float32), rtol=1e-6, atol=1e-6,
+                                   equal_nan=True)
+
+
+def test_float32_column_variance_propagates_nan_and_inf_as_numpy():
+    xs = np.arange(20, dtype=np.float32).reshape(5, 4)
+    xs[2, 0], xs[0, 1], xs[3, 2] = np.nan, np.inf, -np.inf
+    f = jg.compile(jg.Group([x.var(axis=0), x.std(axis=0)]), backend="python")
+    with np.errstate(all="ignore"):
+        got = f(x=xs)
+        want = [xs.var(axis=0), xs.std(axis=0)]
+    for g, w in zip(got, want, strict=True):
+        np.testing.assert_array_equal(np.isnan(g), np.isnan(w))
+        np.testing.assert_allclose(g[~np.isnan(w)], w[~np.isnan(w)], rtol=1e-6)
+
+
+def test_dependent_column_reductions_stay_separate_passes():
+    """sum(x - sum(x)) reads the first sum: one pass cannot compute both (a cycle)."""
+    xs = np.arange(12.0).reshape(4, 3) ** 2
+    expr = (x - x.sum(axis=0)).sum(axis=0) + x.max(axis=0)
+    r = report(expr, x=xs)
+    kinds = [g["kind"] for g in r.groups]
+    (columns,) = [g for g in r.groups if g["kind"] == "columns"]
+    # the first sum and the max are independent: one pass; the dependent sum: another
+    assert sorted(st["ops"][-1] for st in columns["stages"]) == ["max", "sum"]
+    assert kinds.count("reduce") == 1
+    want = (xs - xs.sum(axis=0)).sum(axis=0) + xs.max(axis=0)
+    np.testing.assert_allclose(jg.compile(expr, backend="python")(x=xs), want)
+
+
+def test_gradient_of_float32_column_std():
+    """The shift has no gradient (build._first_row); the gradient of the one-pass variance is
+    the two-pass one's: (x - mean) / (n std) per element of sum(std)."""
+    xs = (np.random.default_rng(6).standard_normal((30, 5)) * 2 + 7).astype(np.float32)
+    (gx,) = x.std(axis=0).sum().grad(wrt=[x])
+    g = jg.compile(gx, backend="python")(x=xs)
+    wide = xs.astype(np.float64)
+    want = (wide - wide.mean(axis=0)) / (wide.shape[0] * wide.std(axis=0))
+    assert g.dtype == np.float32
+    np.testing.assert_allclose(g, want, rtol=2e-5, atol=1e-6)

@@ -338,12 +338,44 @@ def mean(x: Operand, axis: Any = None, keepdims: bool = False) -> Node:
 
 
 def var(x: Operand, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Node:
-    """np.var by NumPy's own two-pass formula: mean of squared deviations, count - ddof."""
+    """np.var: see `_variance`."""
+    value, dtype = _variance(x, axis, keepdims, ddof)
+    return cast(value, dtype)
+
+
+def std(x: Operand, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Node:
+    value, dtype = _variance(x, axis, keepdims, ddof)
+    return cast(elementwise(Op.SQRT, value), dtype)
+
+
+def _variance(x: Operand, axis: Any, keepdims: bool, ddof: int) -> tuple[Node, np.dtype]:
+    """The variance (in the dtype it is computed in) and np.var's result dtype.
+
+    NumPy's two-pass formula (the mean of squared deviations), except for float32 columns (a
+    reduction over the leading axis): there one pass over x sums the float64 deviations from
+    x's first row, d, and their squares, and the variance is (sum(d*d) - sum(d)**2 / n) /
+    (n - ddof). A float32 value is exact in float64 and so is the square of a difference of
+    two of them, so only the sums round (float64, 29 bits more than the result keeps); the
+    shift keeps the subtraction from cancelling unless the first row lies more than ~10^4
+    standard deviations from the mean. The two sums and the column mean of the same array
+    then run as one pass over it (passes/columns.py): a column standardization reads x
+    twice, not three times."""
     x = as_node(x)
     dtype = dtypes.probe(np.var, [(x.dtype, False, None)], "var")
     axes = normalize_axes(axis, x.ndim, "var")
-    xf = cast(x, dtype)
     count = _reduced_count(x, axes)
+    divisor = size(D.maximum(D.sub(count, ddof), 0)) if ddof else size(count)
+    if x.dtype == np.float32 and axes == (0,) and x.ndim >= 2:
+        wide = np.dtype(np.float64)
+        d = elementwise(Op.SUB, cast(x, wide), cast(broadcast_to(_first_row(x), x.shape), wide))
+        s1 = reduce(Op.SUM, d, axes, keepdims)
+        s2 = reduce(Op.SUM, elementwise(Op.MUL, d, d), axes, keepdims)
+        squares = elementwise(
+            Op.SUB, s2, elementwise(Op.DIV, elementwise(Op.MUL, s1, s1), size(count))
+        )  # the sum of squared deviations from the mean: never negative but for rounding
+        nonnegative = elementwise(Op.MAXIMUM, squares, const(0.0, wide))
+        return elementwise(Op.DIV, nonnegative, divisor), dtype
+    xf = cast(x, dtype)
     # Over leading axes the mean broadcasts back without kept axes: then it is the very node
     # of `x.mean(axis=0)`, which a column standardization computes too (interning shares it).
     leading = axes == tuple(range(len(axes)))
@@ -351,13 +383,18 @@ def var(x: Operand, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> 
         Op.SUB, xf, elementwise(Op.DIV, reduce(Op.SUM, xf, axes, not leading), size(count))
     )
     total = reduce(Op.SUM, elementwise(Op.MUL, centered, centered), axes, keepdims)
-    return elementwise(
-        Op.DIV, total, size(D.maximum(D.sub(count, ddof), 0)) if ddof else size(count)
+    return elementwise(Op.DIV, total, divisor), dtype
+
+
+def _first_row(x: Node) -> Node:
+    """`x[:1]` without the check that x has a row: only read where x has elements (the
+    deviations of a variance; an empty x has none), so an empty x is not an error. The
+    attribute keeps the node distinct from a user's checked `x[:1]` when interned. Autodiff
+    gives it no gradient: the variance does not depend on the shift."""
+    items = (("slice", 0, 1, 1),) + (("slice", None, None, 1),) * (x.ndim - 1)
+    return Node.make(
+        Op.GETITEM, (x,), {"items": items, "unchecked": True}, (1, *x.shape[1:]), x.dtype
     )
-
-
-def std(x: Operand, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Node:
-    return elementwise(Op.SQRT, var(x, axis, keepdims, ddof))
 
 
 # ---------------------------------------------------------------------------------------------

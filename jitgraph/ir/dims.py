@@ -184,9 +184,10 @@ def sliced(n: Dim, start: int | None, stop: int | None, step: int) -> tuple[Dim,
         offset = (stop or 0) - s
         length = add(n, offset) if offset >= 0 else sub(n, -offset)
         return (maximum(length, 0) if offset < 0 else length), s
-    return DimExpr("slicelen", (n, start, stop, step)), DimExpr(
-        "slicestart", (n, start, stop, step)
-    )
+    length = DimExpr("slicelen", (n, start, stop, step))
+    if step > 0 and (start is None or start >= 0):
+        return length, start or 0  # past the end the slice is empty: nothing read from there
+    return length, DimExpr("slicestart", (n, start, stop, step))
 
 
 def slice_bound(start: int | None, stop: int | None, step: int) -> float:

@@ -20,6 +20,7 @@ from ..ir.dims import Dim
 from ..ir.node import Node
 from ..ir.ops import Kind, Op, kind
 from ..ir.shape_env import ShapeEnv
+from .columns import ColumnGroup
 from .partition import Group, Plan
 from .rows import RowGroup, under_views
 
@@ -73,17 +74,20 @@ def value_bytes(node: Node, shapes: list[tuple[int, ...]]) -> int:
 
 
 def _stored_roots(group: Group, materialized: set[Node]) -> list[Node]:
-    return group.stored(materialized) if isinstance(group, RowGroup) else [group.root]
+    return group.stored(materialized) if isinstance(group, (RowGroup, ColumnGroup)) else [
+        group.root
+    ]
 
 
 def group_reads(group: Group, materialized: set[Node]) -> dict[Node, bool]:
     """Stored values a group reads, each mapped to whether every read is at the written index
     (so the group may write its result over that value in place)."""
     members = set(group.members)
-    if isinstance(group, RowGroup):  # every value a row loop produces is not a read
+    several = isinstance(group, (RowGroup, ColumnGroup))
+    if several:  # every value a row or column loop produces is not a read
         members |= set(group.roots)
     reads: dict[Node, bool] = {}
-    remapped = under_views(group) if not isinstance(group, RowGroup) else set()
+    remapped = under_views(group) if not several else set()
     for member in group.members:
         for position, inp in enumerate(member.inputs):
             if inp in members:
@@ -93,7 +97,7 @@ def group_reads(group: Group, materialized: set[Node]) -> dict[Node, bool]:
                 base, direct = base.inputs[0], False
             if base not in materialized:
                 continue
-            if isinstance(group, RowGroup):
+            if several:
                 same_index = False  # in-place across a row loop's stages: not attempted
             elif group.kind is Kind.UPDATE:
                 # An update copies its base element by element, then writes a region; any other
@@ -242,7 +246,7 @@ def _output_homes(
         if (
             root in outputs
             and designated.get(node, root) is root
-            and not isinstance(group, RowGroup)
+            and not isinstance(group, (RowGroup, ColumnGroup))
             and reads[last_use[node]].get(node)
             and root.dtype == node.dtype
             and env.shape(root.shape) == env.shape(node.shape)

@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 
 from ..ir.node import Graph
+from .columns import fuse_columns
 from .fold import fold_constants
 from .partition import Plan, partition
 from .rows import fuse_rows
@@ -30,6 +31,7 @@ PASSES: list[tuple[str, Callable[[Graph], Graph]]] = [
 
 # Plan -> Plan passes, after partitioning.
 PLAN_PASSES: list[tuple[str, Callable[[Plan], Plan]]] = [
+    ("fuse_columns", fuse_columns),
     ("fuse_rows", fuse_rows),
 ]
 
