@@ -96,7 +96,7 @@ class Entry:
     process wrote the file (a miss that Numba will compile and save on the first call),
     `reused` is True when this process had already loaded it."""
 
-    dispatcher: Any
+    dispatchers: list[Any]  # the kernel, and its serial twin if it has one
     path: Path
     found: bool
     label: str
@@ -107,10 +107,10 @@ class Entry:
         if self.reused:
             STATS["reused"] += 1
             return "hit"
-        stats = getattr(self.dispatcher, "stats", None)
-        if stats is None:  # NUMBA_DISABLE_JIT: a plain function, nothing compiled
+        stats = [getattr(d, "stats", None) for d in self.dispatchers]
+        if stats[0] is None:  # NUMBA_DISABLE_JIT: a plain function, nothing compiled
             return "off"
-        outcome = "hit" if sum(stats.cache_hits.values()) else "miss"
+        outcome = "hit" if sum(sum(s.cache_hits.values()) for s in stats) else "miss"
         if outcome == "miss" and self.found:
             explain(f"miss for {self.label}: the entry {self.path.name} was found but not "
                     "Numba's machine code for it (another CPU or argument layout, or an "
@@ -121,7 +121,7 @@ class Entry:
 
 def load_kernel(
     source: str,
-    name: str,
+    names: tuple[str, ...],
     entry_source: str,
     label: str,
     stem: str,
@@ -129,8 +129,9 @@ def load_kernel(
     flags: dict[str, str],
     namespace: dict[str, Any],
 ) -> Entry | None:
-    """The dispatcher of kernel `name` defined by `source`, from the cache directory (written
-    there first if missing or damaged), or None when the cache is disabled or unusable.
+    """The dispatchers of the functions `names` (a kernel and its serial twin) defined by
+    `source`, from the cache directory (written there first if missing or damaged), or None
+    when the cache is disabled or unusable.
     `stem` names the file (an identifier), `label` the function in explanations, `namespace`
     holds the names the kernel uses."""
     root = directory()
@@ -154,9 +155,9 @@ def load_kernel(
     except OSError as error:  # a read-only or full disk: compile without the cache
         explain(f"cannot write {path} ({error}): compiling without the cache")
         return None
-    dispatcher = _execute(path, text, name, namespace)
-    _LOADED[path.name] = dispatcher
-    return Entry(dispatcher, path, found, label)
+    dispatchers = _execute(path, text, names, namespace)
+    _LOADED[path.name] = dispatchers
+    return Entry(dispatchers, path, found, label)
 
 
 def _digest(text: str) -> str:
@@ -276,8 +277,8 @@ def _entries(root: Path, stem: str) -> list[dict[str, str]]:
     return keys
 
 
-def _execute(path: Path, text: str, name: str, namespace: dict[str, Any]) -> Any:
-    """Run the entry file's code as module `jitgraph_cache_<stem>` and return its kernel.
+def _execute(path: Path, text: str, names: tuple[str, ...], namespace: dict[str, Any]) -> list:
+    """Run the entry file's code as module `jitgraph_cache_<stem>` and return its kernels.
     The module is registered in sys.modules because Numba imports it by name when it
     rebuilds a cached function's environment."""
     module = types.ModuleType(f"jitgraph_cache_{path.stem}")
@@ -286,7 +287,7 @@ def _execute(path: Path, text: str, name: str, namespace: dict[str, Any]) -> Any
     module.__dict__["njit"] = _caching_njit
     sys.modules[module.__name__] = module
     exec(compile(text, str(path), "exec"), module.__dict__)
-    return module.__dict__[name]
+    return [module.__dict__[name] for name in names]
 
 
 def _caching_njit(**options: Any) -> Callable[[Callable], Any]:

@@ -128,7 +128,8 @@ class Executable:
         """Generated code: the kernel, then the entry function that calls it."""
         if self.kernel is None:
             return "# reference backend: no code is generated\n"
-        return self.kernel.source + "\n\n" + self.entry_source
+        twin = "\n\n" + self.kernel.serial_source if self.kernel.serial_name else ""
+        return self.kernel.source + twin + "\n\n" + self.entry_source
 
 
 def build(
@@ -156,19 +157,26 @@ def build(
     entry_source, env = emit_entry(plan.graph, kernel, name=f"entry_{name}")
     timings["codegen"] = time.perf_counter() - start
     cached = None
+    names = (kernel.name, kernel.serial_name) if kernel.serial_name else (kernel.name,)
+    source = kernel.source + ("\n\n" + kernel.serial_source if kernel.serial_name else "")
     if backend == "numba":
         namespace = _numba_namespace()
         _link_gemm(kernel.source)
         flags = {"fastmath": ", ".join(sorted(FASTMATH)), "math": MATH}
-        cached = cache.load_kernel(kernel.source, kernel.name, entry_source, label, name,
+        cached = cache.load_kernel(source, names, entry_source, label, name,
                                    signature_text(plan.graph), flags, namespace)
     else:
         namespace = _python_namespace()
-    env["_kernel"] = cached.dispatcher if cached else _execute(kernel, namespace, label)
+    functions = cached.dispatchers if cached else _execute(source, names, namespace, label)
+    env["_kernel"] = functions[0]
+    if kernel.serial_name:
+        env["_kernel_serial"] = functions[1]
     exec(compile(entry_source, _register_source(entry_source, label + "-entry"), "exec"), env)
     entry = env[f"entry_{name}"]
     exe = Executable(plan.graph, plan, kernel, entry_source, entry, backend, graph, timings)
     if backend == "numba":
+        if "prange(" in kernel.source or "_gemm_" in kernel.source:  # runs Numba's threads
+            env["_kernel"] = _guarded(env, functions[0])
         exe.run = _first_call(exe, entry, cached)
         exe.cache = "off" if cached is None else "pending"
     return exe
@@ -184,10 +192,12 @@ def _link_gemm(source: str) -> None:
             gemm.register(dtype)
 
 
-def _execute(kernel: Kernel, namespace: dict[str, Any], label: str) -> Callable:
-    """The kernel defined in memory (the cache disabled, or the python backend)."""
-    exec(compile(kernel.source, _register_source(kernel.source, label), "exec"), namespace)
-    return namespace[kernel.name]
+def _execute(source: str, names: tuple[str, ...], namespace: dict[str, Any],
+             label: str) -> list[Callable]:
+    """The kernel (and its serial twin) defined in memory (the cache disabled, or the python
+    backend)."""
+    exec(compile(source, _register_source(source, label), "exec"), namespace)
+    return [namespace[n] for n in names]
 
 
 def signature_text(graph: Graph) -> str:
@@ -207,27 +217,37 @@ def _identifier(label: str) -> str:
 def _first_call(
     exe: Executable, entry: Callable[..., tuple], cached: cache.Entry | None
 ) -> Callable[..., tuple]:
-    """The first call: run `entry` (Numba compiles or loads the kernel), record its time and
-    the cache outcome, then make `exe.run` the entry itself. Numba's 'workqueue' threading
-    layer aborts when two threads run parallel code at once, so on it calls are serialized.
-    Compiling or loading a parallel kernel starts the layer: if none has started, this kernel
-    is serial, and safe on any layer."""
+    """The first call: run `entry` (Numba compiles or loads the kernel it calls), record its
+    time and the cache outcome, then make `exe.run` the entry itself."""
 
     def first_call(*args):
         start = time.perf_counter()
-        # Until a thread-safe layer is known to run, the first call holds the lock too: two
-        # threads' first calls of kernels whose only parallel loops are a GEMM's aborted the
-        # process on the workqueue layer.
-        with _SERIAL_LOCK if _threading_layer() in (None, "workqueue") else nullcontext():
-            result = entry(*args)
+        result = entry(*args)
         exe.timings.setdefault("numba compile + first run", time.perf_counter() - start)
         if cached is not None and exe.cache == "pending":
             exe.cache = cached.outcome()
-        layer = _threading_layer()
-        exe.run = _serialized(entry) if layer == "workqueue" else entry
+        exe.run = entry
         return result
 
     return first_call
+
+
+def _guarded(env: dict[str, Any], kernel: Callable) -> Callable:
+    """The parallel kernel as the entry calls it. Numba's 'workqueue' threading layer aborts
+    when two threads run parallel code at once, so on it calls are serialized. Compiling or
+    loading a parallel kernel starts the layer; until one is known to run, calls hold the lock
+    too (two threads' first calls of kernels whose only parallel loops are a GEMM's aborted
+    the process on the workqueue layer). On a thread-safe layer the entry then calls the
+    kernel directly (its global `_kernel` is rebound). A serial twin needs no lock."""
+
+    def guarded(*args):
+        with _SERIAL_LOCK if _threading_layer() in (None, "workqueue") else nullcontext():
+            result = kernel(*args)
+        if _threading_layer() not in (None, "workqueue"):
+            env["_kernel"] = kernel
+        return result
+
+    return guarded
 
 
 def _threading_layer() -> str | None:
@@ -238,14 +258,6 @@ def _threading_layer() -> str | None:
         return numba.threading_layer()
     except ValueError:
         return None
-
-
-def _serialized(entry: Callable[..., tuple]) -> Callable[..., tuple]:
-    def serialized(*args):
-        with _SERIAL_LOCK:
-            return entry(*args)
-
-    return serialized
 
 
 def as_array(value: Any, name: str) -> np.ndarray:

@@ -157,21 +157,38 @@ def test_num_threads_is_validated(bad):
 
 
 def test_small_loop_nests_start_no_threads():
-    """A nest below kernel.SERIAL_MAX elements runs serially (a prange costs microseconds to
-    start): symbolic sizes choose at run time, sizes known when compiling choose once."""
+    """Work below kernel.SERIAL_MAX elements runs serially (a prange costs microseconds to
+    start). A kernel whose nests all have one symbolic work has a serial twin the entry calls
+    for small sizes (its parallel kernel has no serial copies: half the loops to compile);
+    nests of different works keep a serial copy each under a run-time `if`, and the twin
+    runs when all are small; sizes known when compiling choose once."""
     from jitgraph.codegen.kernel import SERIAL_MAX
 
     @jg.jit(backend="python")
     def f(a, b):
         return a * b + 1
 
-    source = f.source(np.ones(8), np.ones(8))
-    assert f"< {SERIAL_MAX}:" in source and "prange(" in source
-    serial = source[source.index(f"< {SERIAL_MAX}:"):source.index("else:")]
-    assert "prange(" not in serial and " in range(" in serial
+    exe = f.specialization(np.ones(8), np.ones(8)).executable
+    kernel = exe.kernel
+    assert "prange(" in kernel.source and f"< {SERIAL_MAX}" not in kernel.source
+    assert "prange(" not in kernel.serial_source and " in range(" in kernel.serial_source
+    assert f"if n0 < {SERIAL_MAX}:" in exe.entry_source and "_kernel_serial(" in exe.entry_source
+    assert kernel.serial_source in f.source(np.ones(8), np.ones(8))  # shown, as it runs
     for n in (5, SERIAL_MAX + 5):  # both versions run and agree with NumPy
         a, b = np.arange(n, dtype=np.float64), np.full(n, 0.5)
         np.testing.assert_array_equal(f(a, b), a * b + 1)
+
+    @jg.jit(backend="python")
+    def two(a, b):
+        return a * 2, b + 1  # two nests, independent sizes
+
+    kernel = two.specialization(np.ones(8), np.ones(9)).executable.kernel
+    assert kernel.source.count(f"< {SERIAL_MAX}:") == 2 and len(kernel.small_when) == 2
+    for n, m in ((5, 7), (5, SERIAL_MAX + 1), (SERIAL_MAX + 3, 4), (SERIAL_MAX, SERIAL_MAX)):
+        a, b = np.arange(n, dtype=np.float64), np.arange(m, dtype=np.float64)
+        got = two(a, b)
+        np.testing.assert_array_equal(got[0], a * 2)
+        np.testing.assert_array_equal(got[1], b + 1)
 
     @jg.jit(backend="python")
     def g(a):

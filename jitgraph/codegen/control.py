@@ -42,6 +42,7 @@ class BodyBuilder(KernelBuilder):
         self.arrays: dict[Node, str] = {}
         self.scalars: dict[Node, str] = {}
         self.dim_names = parent.dim_names
+        self.twin, self.large, self.parallel_works = False, None, set()  # the parent's choice
         self.counter = parent.counter
         self.outputs = plan.graph.outputs
         self.all_checks: list[Check] = all_checks(parent) + plan.graph.checks()

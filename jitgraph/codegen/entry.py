@@ -16,7 +16,7 @@ from ..errors import ArgumentIndexError, ArgumentShapeError
 from ..ir import dims as D
 from ..ir.dims import Dim
 from ..ir.node import Check, Graph
-from .kernel import Kernel
+from .kernel import SERIAL_MAX, Kernel
 from .writer import CodeWriter
 
 
@@ -118,7 +118,15 @@ def emit_entry(graph: Graph, kernel: Kernel, name: str = "entry") -> tuple[str, 
                 env[dt] = node.dtype
                 w.line(f"{p.name} = _empty({shape}, {dt})")
                 call_args.append(p.name)
-        w.line(f"_kernel({', '.join(call_args)})")
+        call = ", ".join(call_args)
+        if kernel.serial_name:
+            small = " and ".join(f"{n} < {SERIAL_MAX}" for n in kernel.small_when)
+            with w.block(f"if {small}:  # the same loops without threads: {kernel.serial_name}"):
+                w.line(f"_kernel_serial({call})")
+            with w.block("else:"):
+                w.line(f"_kernel({call})")
+        else:
+            w.line(f"_kernel({call})")
         outs = []
         seen: set[int] = set()
         for node in graph.outputs:

@@ -70,6 +70,12 @@ class Kernel:
     # output index -> argument index: the output is returned in the argument's own array (a
     # written argument's final value, computed in place; the entry passes the argument)
     donated: dict[int, int] = field(default_factory=dict)
+    # The serial twin (KernelBuilder.build): the same loops without threads, compiled without
+    # parallel=True on first use, which the entry calls when every nest's work, one of the
+    # `small_when` sizes (kernel parameters), is below SERIAL_MAX.
+    serial_source: str = ""
+    serial_name: str = ""
+    small_when: tuple[str, ...] = ()
 
 
 def _sanitize(text: str) -> str:
@@ -113,6 +119,12 @@ class KernelBuilder:
         self.slot_names: dict[int, str] = {}
         self.out_names: dict[int, str] = {}
         self.prefix = ""  # of slot names: a loop body's slots are parameters of the same kernel
+        # The serial twin (see build): whether this kernel can have one, the one symbolic work
+        # of all its nests (known large in the parallel kernel) and the works of its nests
+        # that have parallel loops (the entry's choice between the two kernels).
+        self.twin = False
+        self.large: Dim | None = None
+        self.parallel_works: set[str] = set()
 
     def _donation_candidates(self, donate: dict[int, int]) -> dict[Node, Node]:
         """Written arguments and the outputs holding their final values, where the output has
@@ -340,7 +352,12 @@ class KernelBuilder:
         if isinstance(work, int):
             if work < SERIAL_MAX:
                 self.out.lines[start:] = [line.replace("prange(", "range(") for line in lines]
+            else:
+                self.twin = False  # always parallel somewhere: a serial twin would never run
             return
+        self.parallel_works.add(self.dim(work))
+        if work == self.large:
+            return  # in this kernel the work is large: small sizes run the serial twin
         indent = "    " * self.out.depth
         self.out.lines[start:] = [
             f"{indent}if {self.dim(work)} < {SERIAL_MAX}:  # serial: no threads to start",
@@ -1027,23 +1044,54 @@ class KernelBuilder:
         body_start = len(self.out.lines)
         self.out.depth = 1
         self.hold_0d_arguments(graph)
+        self.plan_twin()
         for group in self.plan.groups:
             self.emit_group(group)
         self.out.line("return 0")
         body = self.out.lines[body_start:]
-        header = CodeWriter()
         # A kernel without parallel loops (scalar loops, tiny graphs) compiles serial: Numba
         # would warn that parallel=True found nothing to parallelize.
         parallel = any("prange(" in line for line in body)
-        header.line(f"@njit(parallel={parallel}, error_model='numpy', fastmath=FASTMATH)")
-        header.line(f"def {self.name}({', '.join(p.name for p in self.params)}):")
+        source = self.function(self.name, body, parallel)
+        buffers = [p.key for p in self.params if p.kind == "buffer"]
+        kernel = Kernel(source, self.name, self.params, buffers, dict(self.donated))
+        if parallel and self.twin and self.parallel_works:
+            kernel.serial_name = f"{self.name}_serial"
+            serial = [line.replace("prange(", "range(") for line in body]
+            kernel.serial_source = self.function(kernel.serial_name, serial, False)
+            kernel.small_when = tuple(sorted(self.parallel_works))
+        return kernel
+
+    def plan_twin(self) -> None:
+        """A kernel whose nests all have one symbolic work (the elements of `a*b + c*d`, of a
+        GELU) gets a serial twin, and its own nests then need no serial copy under an `if`:
+        Numba compiles half the loops on the first call (measured: ~50 ms of ~650 for
+        `a*b + c*d`), and small arrays run the twin, which is compiled only when they come.
+        Loops and branches (their nests plan their own copies) and products (a GEMM runs on
+        Numba's threads, which a serial kernel must not be the first to start) keep the
+        copies and have no twin."""
+        groups = self.plan.groups
+        if any(
+            isinstance(g, Group) and (g.kind is Kind.CONTROL or blas_product(g.root))
+            for g in groups
+        ):
+            return
+        works = {self.env.canon(_work(g)) for g in groups}
+        symbolic = {w for w in works if not isinstance(w, int)}
+        self.twin = not any(isinstance(w, int) and w >= SERIAL_MAX for w in works)
+        if self.twin and len(symbolic) == 1:
+            (self.large,) = symbolic
+
+    def function(self, name: str, body: list[str], parallel: bool) -> str:
+        header = CodeWriter()
+        flags = "parallel=True, " if parallel else ""
+        header.line(f"@njit({flags}error_model='numpy', fastmath=FASTMATH)")
+        header.line(f"def {name}({', '.join(p.name for p in self.params)}):")
         header.depth = 1
         for p in self.params:
             if p.kind == "arg":
-                header.comment(f"{p.name}: argument {graph.args[p.key].attr('name')!r}")
-        source = "\n".join(header.lines + body) + "\n"
-        buffers = [p.key for p in self.params if p.kind == "buffer"]
-        return Kernel(source, self.name, self.params, buffers, dict(self.donated))
+                header.comment(f"{p.name}: argument {self.plan.graph.args[p.key].attr('name')!r}")
+        return "\n".join(header.lines + body) + "\n"
 
 
 class _ColumnFold:
