@@ -22,6 +22,7 @@ from collections.abc import Callable
 import numpy as np
 
 import jitgraph as jg
+from jitgraph.codegen.kernel import SERIAL_MAX
 
 
 def a_mul_b_plus_1(a, b):
@@ -29,9 +30,12 @@ def a_mul_b_plus_1(a, b):
 
 
 def kernel_alone(fn: jg.frontend.JitFunction, *args: np.ndarray) -> Callable[[], object]:
-    """A call of `fn`'s Numba kernel with its outputs and sizes prepared in advance."""
+    """A call of the Numba kernel `fn`'s entry calls for these sizes (the serial twin for
+    small ones, codegen/kernel.py), with its outputs and sizes prepared in advance."""
     exe = fn.specialization(*args).executable
-    kernel = exe.run.__globals__["_kernel"]  # the entry function's globals hold the kernel
+    functions = exe.run.__globals__  # the entry function's globals hold the kernels
+    small = all(a.size < SERIAL_MAX for a in args)
+    kernel = functions["_kernel_serial" if exe.kernel.serial_name and small else "_kernel"]
     values = []
     for p in exe.kernel.params:
         if p.kind == "arg":
