@@ -115,46 +115,42 @@ def _describe_group(group: Group, names: dict[Node, str], env: ShapeEnv, graph: 
 
 def describe_groups(plan: Plan, names: dict[Node, str], env: ShapeEnv) -> list[dict[str, Any]]:
     """One entry per loop nest; a row loop lists its stages, which values stay in registers
-    (one per row) and which rows are kept in an output's row until it is overwritten."""
+    (one per row) and which rows are kept in an output's row until it is overwritten; a column
+    loop lists its reductions and the values they share, computed once per element."""
     groups = []
     for i, group in enumerate(plan.groups):
         if isinstance(group, RowGroup):
-            entry = {
-                "kind": "rows",
-                "root": names[group.root],
-                "type": format_type(group.root),
-                "iteration_space": "[" + D.format_shape(env.shape(group.outer)) + "] (parallel)",
-                "stages": [_describe_group(p, names, env, plan.graph) for p in group.parts],
-                "in_registers": [names[n] for n in group.parts_order(group.row_locals)],
-                "kept_in": {names[v]: names[h] for v, h in group.stash.items()},
-            }
-            entry["members"] = [m for st in entry["stages"] for m in st["members"]]
-            entry["ops"] = [o for st in entry["stages"] for o in st["ops"]]
-            entry["source"] = sorted({w for st in entry["stages"] for w in st["source"]})
+            entry = _describe_stages(group, [], names, env, plan.graph, "rows", group.outer,
+                                     "parallel")
+            entry["in_registers"] = [names[n] for n in group.parts_order(group.row_locals)]
+            entry["kept_in"] = {names[v]: names[h] for v, h in group.stash.items()}
         elif isinstance(group, ColumnGroup):
-            entry = {
-                "kind": "columns",
-                "root": names[group.root],
-                "type": format_type(group.root),
-                "iteration_space": "[" + D.format_shape(env.shape(group.space)) + "] (one pass)",
-                "stages": [_describe_group(p, names, env, plan.graph) for p in group.parts],
-                "shared": [names[m] for m in group.shared if kind(m.op) is not Kind.VIEW],
-            }
-            computed = [m for m in group.shared if kind(m.op) is not Kind.VIEW]
-            entry["members"] = [names[m] for m in computed] + [
-                m for st in entry["stages"] for m in st["members"]
-            ]
-            entry["ops"] = [m.op.value for m in computed] + [
-                o for st in entry["stages"] for o in st["ops"]
-            ]
-            entry["source"] = sorted(
-                {w for m in group.shared if (w := _where(plan.graph, m))}
-                | {w for st in entry["stages"] for w in st["source"]}
-            )
+            shared = [m for m in group.shared if kind(m.op) is not Kind.VIEW]
+            entry = _describe_stages(group, shared, names, env, plan.graph, "columns",
+                                     group.space, "one pass")
+            entry["shared"] = [names[m] for m in shared]
         else:
             entry = _describe_group(group, names, env, plan.graph)
         groups.append({"id": i, **entry})
     return groups
+
+
+def _describe_stages(group: RowGroup | ColumnGroup, shared: list[Node], names: dict[Node, str],
+                     env: ShapeEnv, graph: Graph, kind_: str, space: tuple, how: str) -> dict:
+    """A loop nest of several stages (parts): each part described, members and ops in order,
+    `shared` members (computed for several parts) first."""
+    stages = [_describe_group(p, names, env, graph) for p in group.parts]
+    return {
+        "kind": kind_,
+        "root": names[group.root],
+        "type": format_type(group.root),
+        "iteration_space": f"[{D.format_shape(env.shape(space))}] ({how})",
+        "stages": stages,
+        "members": [names[m] for m in shared] + [m for st in stages for m in st["members"]],
+        "ops": [m.op.value for m in shared] + [o for st in stages for o in st["ops"]],
+        "source": sorted({w for m in shared if (w := _where(graph, m))}
+                         | {w for st in stages for w in st["source"]}),
+    }
 
 
 def describe_buffers(
