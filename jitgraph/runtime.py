@@ -62,23 +62,24 @@ _THREADING_CHOSEN = False
 _SERIAL_LOCK = threading.Lock()  # calls on the workqueue layer, one at a time
 
 
-def _numba_namespace() -> dict[str, Any]:
+# Helper modules of generated code, imported only for a kernel that names one of their
+# functions: importing both costs ~23 ms, a tenth of a cached first call.
+_HELPERS = {"vm_": "vmath", "_fmax": "support", "_fmin": "support", "_gemm_": "support",
+            "_wrap_": "support"}
+
+
+def _numba_namespace(source: str) -> dict[str, Any]:
+    """The names a kernel's `source` may use."""
     global _THREADING_CHOSEN
     import numba  # after `import jitgraph` set the thread pools' defaults (_threads.py)
 
     if not _THREADING_CHOSEN:
         _choose_threading_layer()
         _THREADING_CHOSEN = True
-    from .codegen import support, vmath
-
-    return {
-        "np": np,
-        "njit": numba.njit,
-        "prange": numba.prange,
-        "FASTMATH": FASTMATH,
-        **vmath.NAMESPACE,
-        **support.NAMESPACE,
-    }
+    namespace = {"np": np, "njit": numba.njit, "prange": numba.prange, "FASTMATH": FASTMATH}
+    for module in sorted({m for prefix, m in _HELPERS.items() if prefix in source}):
+        namespace.update(importlib.import_module(f".codegen.{module}", __package__).NAMESPACE)
+    return namespace
 
 
 def _python_namespace() -> dict[str, Any]:
@@ -160,7 +161,7 @@ def build(
     names = (kernel.name, kernel.serial_name) if kernel.serial_name else (kernel.name,)
     source = kernel.source + ("\n\n" + kernel.serial_source if kernel.serial_name else "")
     if backend == "numba":
-        namespace = _numba_namespace()
+        namespace = _numba_namespace(source)
         _link_gemm(kernel.source)
         flags = {"fastmath": ", ".join(sorted(FASTMATH)), "math": MATH}
         cached = cache.load_kernel(source, names, entry_source, label, name,

@@ -510,3 +510,18 @@ def test_thread_pool_defaults_are_set_at_import_and_yield_to_the_users():
     out = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True,
                          check=True).stdout.split()
     assert out == ["None", "9"]
+
+
+def test_every_kernel_helper_is_imported_for_the_kernels_that_name_it():
+    """runtime imports a helper module only for a kernel whose source names one of its
+    functions (by prefix): every helper must have a prefix that selects its module."""
+    from jitgraph import runtime
+    from jitgraph.codegen import support, vmath
+
+    for module in (support, vmath):
+        for name in module.NAMESPACE:
+            chosen = {m for prefix, m in runtime._HELPERS.items() if prefix in name}
+            assert chosen == {module.__name__.rsplit(".", 1)[1]}, name
+    plain = runtime._numba_namespace("out0[i] = a0[i] * 2")
+    assert not any(name.startswith(("vm_", "_gemm_")) for name in plain)
+    assert "vm_exp_f32" in runtime._numba_namespace("t = vm_exp_f32(x)")
