@@ -1,7 +1,9 @@
 """`make bench`: jitgraph against NumPy, a hand-written prange loop, Numba's parallel=True on
 the NumPy code, numexpr and JAX (when installed), measured side by side in one run.
 
-Rounds interleave the implementations (so machine noise hits all alike) and the table reports
+Rounds interleave the implementations (so machine noise hits all alike), each round starting
+one implementation further on (so none always runs right after the same other), and the table
+reports
 medians: one row per workload, one column per implementation, each time also as a ratio to
 jitgraph's. Every implementation's result is checked against NumPy's in float64 before timing
 (a workload that updates its arguments, the Jacobi loop, gets fresh copies for every call).
@@ -673,8 +675,12 @@ def measure(w: Workload, rounds: int, rng) -> dict[str, tuple[float, float]]:
         else:
             errors[name] = float(np.max(np.abs(result - exact))) / scale
     times: dict[str, list[float]] = {name: [] for name in w.impls}
-    for _ in range(rounds):
-        for name, fn in w.impls.items():
+    order = list(w.impls.items())
+    for r in range(rounds):
+        # Each round starts one implementation further on: every implementation follows every
+        # other equally often (the one right after NumPy's long single-threaded pass ran on
+        # cores that had partly idled: 1.4-1.7 ms for whichever came first, 0.8-1.0 later).
+        for name, fn in order[r % len(order):] + order[: r % len(order)]:
             if w.settle:  # see the module docstring
                 time.sleep(w.settle)
             fn(**args())  # untimed: the implementation's threads and caches are its own
