@@ -1,9 +1,8 @@
 """`make bench`: jitgraph against NumPy, a hand-written prange loop, Numba's parallel=True on
 the NumPy code, numexpr and JAX (when installed), measured side by side in one run.
 
-Rounds interleave the implementations (so machine noise hits all alike), each round starting
-one implementation further on (so none always runs right after the same other), and the table
-reports
+Rounds interleave the implementations (so machine noise hits all alike), in a new order each
+round (so none always runs right after the same other), and the table reports
 medians: one row per workload, one column per implementation, each time also as a ratio to
 jitgraph's. Every implementation's result is checked against NumPy's in float64 before timing
 (a workload that updates its arguments, the Jacobi loop, gets fresh copies for every call).
@@ -676,11 +675,13 @@ def measure(w: Workload, rounds: int, rng) -> dict[str, tuple[float, float]]:
             errors[name] = float(np.max(np.abs(result - exact))) / scale
     times: dict[str, list[float]] = {name: [] for name in w.impls}
     order = list(w.impls.items())
-    for r in range(rounds):
-        # Each round starts one implementation further on: every implementation follows every
-        # other equally often (the one right after NumPy's long single-threaded pass ran on
-        # cores that had partly idled: 1.4-1.7 ms for whichever came first, 0.8-1.0 later).
-        for name, fn in order[r % len(order):] + order[: r % len(order)]:
+    shuffle = np.random.default_rng(len(order))  # the same orders in every run
+    for _ in range(rounds):
+        # A new order each round: no implementation always runs right after the same other
+        # (whichever came right after NumPy's long single-threaded pass ran on cores that had
+        # partly idled: 1.4-1.7 ms in a column standardization, 0.8-1.0 later in the round).
+        for k in shuffle.permutation(len(order)):
+            name, fn = order[k]
             if w.settle:  # see the module docstring
                 time.sleep(w.settle)
             fn(**args())  # untimed: the implementation's threads and caches are its own

@@ -500,7 +500,7 @@ def test_thread_pool_defaults_are_set_at_import_and_yield_to_the_users():
            if k not in ("GOMP_SPINCOUNT", "OMP_WAIT_POLICY", "OPENBLAS_THREAD_TIMEOUT")}
     out = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True,
                          check=True).stdout.split()
-    assert out == ["30000", "4"]
+    assert out == ["300000", "4"]
     env.update(GOMP_SPINCOUNT="7", OPENBLAS_THREAD_TIMEOUT="9")
     out = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True,
                          check=True).stdout.split()
