@@ -424,3 +424,19 @@ def test_gradient_of_float32_column_std():
     want = (wide - wide.mean(axis=0)) / (wide.shape[0] * wide.std(axis=0))
     assert g.dtype == np.float32
     np.testing.assert_allclose(g, want, rtol=2e-5, atol=1e-6)
+
+
+def test_column_loop_results_stored_flat_match_numpy_compiled():
+    """Sums store each block of columns as they are combined, through a flat view of the
+    result (kept axes, more than one kept axis); a max in the same pass is stored per column."""
+    xs = (np.random.default_rng(7).standard_normal((70, 3, 5)) + 2).astype(np.float32)
+    f = jg.compile(jg.Group([x.sum(axis=0, keepdims=True), x.var(axis=0), x.max(axis=0)]),
+                   backend="numba")
+    r = f.inspect(x=xs)
+    assert [g["kind"] for g in r.groups].count("columns") == 1
+    got = f(x=xs)
+    wide = xs.astype(np.float64)
+    want = [wide.sum(axis=0, keepdims=True), wide.var(axis=0), wide.max(axis=0)]
+    for g, w in zip(got, want, strict=True):
+        assert g.dtype == np.float32 and g.shape == w.shape
+        np.testing.assert_allclose(g, w, rtol=2e-6, atol=1e-5)

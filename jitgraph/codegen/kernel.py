@@ -527,11 +527,15 @@ class KernelBuilder:
                     self.out.line(f"{fold.parts}[{c}, {js}] = {fold.row}[{js}]")
                     if fold.nan:
                         self.out.line(f"{fold.flags}[{c}, {js}] = {fold.row_nan}[{js}]")
-        self.combine_partial_rows([f for f in folds if f.op in (Op.SUM, Op.PROD)], nc, rest)
+        combined = [(f, t) for f, t in zip(folds, targets) if f.op in (Op.SUM, Op.PROD)]
+        stored = self.combine_partial_rows(combined, nc, rest)
+        rest_folds = [(f, t) for f, t in zip(folds, targets) if f not in stored]
+        if not rest_folds:
+            return
         with ExitStack() as stack:
             jv = self.loops(stack, rest)
             js = ", ".join(jv)
-            for fold, target in zip(folds, targets):
+            for fold, target in rest_folds:
                 op, acc_dt = fold.op, fold.acc_dt
                 out_idx = (("0",) if fold.root.attr("keepdims") else ()) + jv
                 if op in (Op.SUM, Op.PROD):  # combined in row 0 already
@@ -550,23 +554,32 @@ class KernelBuilder:
                 self.assign(target, fold.root, out_idx,
                             scalar.cast(acc, acc_dt, fold.root.dtype))
 
-    def combine_partial_rows(self, folds: list[_ColumnFold], nc: str, rest: list[Dim]) -> None:
+    def combine_partial_rows(self, folds: list[tuple[_ColumnFold, str | None]], nc: str,
+                             rest: list[Dim]) -> list[_ColumnFold]:
         """Sums and products of column partials: row c added into row 0 for c = 1, 2, ... (the
         chunk order), along contiguous rows in parallel blocks of columns. Reading the
         partials down their columns instead, one column at a time, strides a row per read
-        (measured: a quarter of a float32 column variance's time)."""
+        (measured: a quarter of a float32 column variance's time). Each block's results are
+        stored in the same loop where the result's array is one the kernel made (a C array,
+        read flat): one parallel loop less. Returns the folds stored so."""
         if not folds:
-            return
+            return []
         width = self.dim(D.product(tuple(rest)))
         blocks, b, lo, hi = self.fresh("nb"), self.fresh("b"), self.fresh("lo"), self.fresh("hi")
         flats = [self.fresh("flat") for _ in folds]
-        for fold, flat in zip(folds, flats):
+        results: list[str | None] = []
+        for (fold, target), flat in zip(folds, flats):
             self.out.line(f"{flat} = {fold.parts}.reshape(({nc}, {width}))")
+            own = (type(self) is KernelBuilder and target is not None
+                   and fold.root not in self.donate.values())
+            results.append(self.fresh("flatout") if own else None)
+            if own:
+                self.out.line(f"{results[-1]} = {target}.reshape(({width},))")
         self.out.line(f"{blocks} = ({width} + {COMBINE_BLOCK - 1}) // {COMBINE_BLOCK}")
         with self.out.block(f"for {b} in prange({blocks}):"):
             self.out.line(f"{lo} = max(0, {b} * {COMBINE_BLOCK})")
             self.out.line(f"{hi} = min({width}, {lo} + {COMBINE_BLOCK})")
-            for fold, flat in zip(folds, flats):
+            for (fold, _), flat, result in zip(folds, flats, results):
                 dst, src = self.fresh("dst"), self.fresh("src")
                 cc, j = self.fresh("c"), self.fresh("j")
                 sym = "+" if fold.op is Op.SUM else "*"
@@ -576,6 +589,13 @@ class KernelBuilder:
                     self.out.line(f"{src} = {flat}[{cc}, {lo}:{hi}]")
                     with self.out.block(f"for {j} in range({hi} - {lo}):"):
                         self.out.line(f"{dst}[{j}] = {dst}[{j}] {sym} {src}[{j}]")
+                if result is not None:
+                    out, j = self.fresh("res"), self.fresh("j")
+                    self.out.line(f"{out} = {result}[{lo}:{hi}]")
+                    with self.out.block(f"for {j} in range({hi} - {lo}):"):
+                        value = scalar.cast(f"{dst}[{j}]", fold.acc_dt, fold.root.dtype)
+                        self.out.line(f"{out}[{j}] = {value}")
+        return [fold for (fold, _), result in zip(folds, results) if result is not None]
 
     def fold_rows(self, folds: list[_ColumnFold], rows: list[str], rest: list[Dim],
                   members: set[Node]) -> None:
