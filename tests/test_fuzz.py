@@ -269,6 +269,11 @@ def update_copies_over_what_its_value_reads(x0):
     x0 += np.broadcast_to(x0 @ x0, (2,))
 
 
+def in_place_write_under_a_reversed_view(x0, x1):
+    t1 = np.clip(x0, -1, 0.5)[..., -4::-2] >= np.logical_and(x0, -x1)  # reads x0[0] everywhere
+    x0 -= np.where(t1, x1, x0)  # so x0 must not be written in place
+
+
 def unused_write_keeps_its_check(x0):
     t1 = np.square(x0)
     t1[:3] = t1  # never read again; NumPy raises for 5 elements into 3
@@ -388,6 +393,9 @@ REGRESSIONS = [
     # UnboundLocalError 'buf3' in generated code: fixed by a concurrent codegen change.
     pytest.param(reshape_of_empty_slice, (np.zeros((6, 0), np.float32)[::2],), "python",
                  id="reshape-empty-strided"),
+    pytest.param(in_place_write_under_a_reversed_view,
+                 (np.array([-5.12, -2.5, -5.32, 8.15]), np.array([0.5, 0.0, -3.57, 1.0])),
+                 "python", id="in-place-under-view"),  # fuzz '61:856'
     pytest.param(read_after_in_place_update,
                  (np.array(-1.7), np.array(0.61), np.array(8, np.int32), -1), "python",
                  id="stale-read-after-update"),

@@ -114,11 +114,14 @@ def group_reads(group: Group, materialized: set[Node]) -> dict[Node, bool]:
                     _reads_written_place(group, member, inp, base, remapped)
                 )
             else:
+                # A member evaluated under a view of the group (`clip(x)[::-2]`, broadcast)
+                # reads at a remapped index, not the written one (fuzz program '61:856').
                 same_index = (
                     direct
                     and kind(member.op) is Kind.ELEMWISE
                     and group.kind is Kind.ELEMWISE
                     and member.shape == group.root.shape
+                    and member not in remapped
                 )
             reads[base] = reads.get(base, True) and same_index
     return reads
