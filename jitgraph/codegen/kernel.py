@@ -25,7 +25,7 @@ from ..ir.printer import format_type
 from ..ir.shape_env import ShapeEnv
 from ..passes.columns import ColumnGroup
 from ..passes.memory import plan_buffers
-from ..passes.partition import Group, Plan
+from ..passes.partition import Group, Plan, Stages
 from ..passes.pipeline import is_enabled
 from ..passes.rows import RowGroup, blas_product, is_filled_vector, space
 from . import scalar
@@ -332,10 +332,10 @@ class KernelBuilder:
             names.append(var)
         return tuple(names)
 
-    def emit_group(self, group: Group | RowGroup | ColumnGroup) -> None:
+    def emit_group(self, group: Group | Stages) -> None:
         start = len(self.out.lines)
         self.emit_nest(group)
-        if isinstance(group, (RowGroup, ColumnGroup)) or not (
+        if isinstance(group, Stages) or not (
             group.kind is Kind.CONTROL or blas_product(group.root)  # their own choices
         ):
             self.serial_when_small(start, _work(group))
@@ -366,7 +366,7 @@ class KernelBuilder:
             *("    " + line for line in lines),
         ]
 
-    def emit_nest(self, group: Group | RowGroup | ColumnGroup) -> None:
+    def emit_nest(self, group: Group | Stages) -> None:
         if isinstance(group, RowGroup):
             return self.emit_rows(group)
         if isinstance(group, ColumnGroup):
@@ -422,9 +422,7 @@ class KernelBuilder:
         if tuple(axes) == (0,) and kept and op not in (Op.ARGMAX, Op.ARGMIN):
             return self.emit_columns([root], members)
         target = self.store_target(root)
-        acc_dt = x.dtype if op in (Op.ARGMAX, Op.ARGMIN) else root.dtype
-        if op in (Op.ANY, Op.ALL):
-            acc_dt = np.dtype(bool)
+        acc_dt = _accumulator_dtype(root)
         init = scalar.literal(reduce_init(op, acc_dt), acc_dt)
         with ExitStack() as stack:
             if kept:
@@ -605,11 +603,9 @@ class KernelBuilder:
             jv = self.inner_loops(stack, tuple(rest))
             js = ", ".join(jv)
             body: list[str] = []
-            memos: list[dict] = [{} for _ in rows]
-            values = [
-                [self.value(f.x, (row, *jv), members, body, memo) for row, memo in zip(rows, memos)]
-                for f in folds
-            ]
+            memo: dict = {}  # keyed by index too: one for all rows
+            values = [[self.value(f.x, (row, *jv), members, body, memo) for row in rows]
+                      for f in folds]
             self.out.extend(body)
             for fold, vs in zip(folds, values):
                 slot = f"{fold.row}[{js}]"
@@ -1119,7 +1115,7 @@ class _ColumnFold:
 
     def __init__(self, builder: KernelBuilder, root: Node, rest_shape: str):
         self.root, self.op, self.x = root, root.op, root.inputs[0]
-        self.acc_dt = np.dtype(bool) if self.op in (Op.ANY, Op.ALL) else root.dtype
+        self.acc_dt = _accumulator_dtype(root)
         self.np_type = scalar.np_type(self.acc_dt)
         self.init = scalar.literal(reduce_init(self.op, self.acc_dt), self.acc_dt)
         self.nan = _tracks_nan(self.op, self.acc_dt)
@@ -1134,7 +1130,7 @@ class _ColumnFold:
 SERIAL_MAX = 32768
 
 
-def _work(group: Group | RowGroup | ColumnGroup) -> Dim:
+def _work(group: Group | Stages) -> Dim:
     """Elements a loop nest visits (a product: its multiply-adds)."""
     if isinstance(group, RowGroup):
         return D.product(space(group.parts[0]))

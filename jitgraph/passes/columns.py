@@ -22,11 +22,12 @@ from dataclasses import dataclass, field
 from ..ir.node import Node
 from ..ir.ops import Kind, Op, kind
 from ..ir.shape_env import ShapeEnv
-from .partition import Group, Plan
+from .partition import Group, Plan, Stages
+from .rows import produced_reads
 
 
 @dataclass
-class ColumnGroup:
+class ColumnGroup(Stages):
     """Column reductions (`parts`) over one iteration space, run as one loop nest; `shared`
     are elementwise members computed once per element for several parts."""
 
@@ -36,23 +37,12 @@ class ColumnGroup:
     kind = "columns"
 
     @property
-    def root(self) -> Node:
-        return self.parts[-1].root
-
-    @property
-    def roots(self) -> list[Node]:
-        return [part.root for part in self.parts]
-
-    @property
     def members(self) -> list[Node]:
-        return [*self.shared, *(m for part in self.parts for m in part.members)]
+        return [*self.shared, *super().members]
 
     @property
     def space(self) -> tuple:
         return self.parts[0].root.inputs[0].shape
-
-    def stored(self, materialized: set[Node]) -> list[Node]:
-        return [r for r in self.roots if r in materialized]
 
 
 def is_column_reduction(group) -> bool:
@@ -72,23 +62,15 @@ def _producers(groups: list) -> dict[Node, int]:
 
 
 def _roots(group) -> list[Node]:
-    return group.roots if hasattr(group, "roots") else [group.root]
+    return group.roots if isinstance(group, Stages) else [group.root]
 
 
 def _reads(group, producer: dict[Node, int]) -> dict[Node, bool]:
     """Values produced by other groups that `group` reads, each mapped to whether every read
-    is direct (no view in between)."""
-    members = set(group.members) | set(_roots(group))
-    reads: dict[Node, bool] = {}
-    for member in group.members:
-        for inp in member.inputs:
-            if inp in members:
-                continue
-            base, direct = inp, kind(member.op) is not Kind.VIEW
-            while base not in producer and kind(base.op) is Kind.VIEW:
-                base, direct = base.inputs[0], False
-            if base in producer:
-                reads[base] = reads.get(base, True) and direct
+    is direct (no view in between, and not by a member evaluated under a view)."""
+    direct, viewed = produced_reads(group, set(producer))
+    reads = dict.fromkeys(direct, True)
+    reads.update(dict.fromkeys(viewed, False))
     return reads
 
 
@@ -98,11 +80,8 @@ def _dependencies(groups: list) -> list[set[int]]:
     deps: list[set[int]] = []
     for group in groups:
         direct = {producer[v] for v in _reads(group, producer)}
-        closure = set(direct)
-        for d in direct:
-            closure |= deps[d] if d < len(deps) else set()
-        deps.append(closure)
-    # Groups are in execution order, so one sweep closes each set over earlier groups.
+        # Groups are in execution order: every group read from is earlier, its set closed.
+        deps.append(direct.union(*(deps[d] for d in direct)))
     return deps
 
 

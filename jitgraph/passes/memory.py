@@ -20,9 +20,8 @@ from ..ir.dims import Dim
 from ..ir.node import Node
 from ..ir.ops import Kind, Op, kind
 from ..ir.shape_env import ShapeEnv
-from .columns import ColumnGroup
-from .partition import Group, Plan
-from .rows import RowGroup, under_views
+from .partition import Group, Plan, Stages
+from .rows import under_views
 
 
 @dataclass
@@ -74,16 +73,14 @@ def value_bytes(node: Node, shapes: list[tuple[int, ...]]) -> int:
 
 
 def _stored_roots(group: Group, materialized: set[Node]) -> list[Node]:
-    return group.stored(materialized) if isinstance(group, (RowGroup, ColumnGroup)) else [
-        group.root
-    ]
+    return group.stored(materialized) if isinstance(group, Stages) else [group.root]
 
 
 def group_reads(group: Group, materialized: set[Node]) -> dict[Node, bool]:
     """Stored values a group reads, each mapped to whether every read is at the written index
     (so the group may write its result over that value in place)."""
     members = set(group.members)
-    several = isinstance(group, (RowGroup, ColumnGroup))
+    several = isinstance(group, Stages)
     if several:  # every value a row or column loop produces is not a read
         members |= set(group.roots)
     reads: dict[Node, bool] = {}
@@ -249,7 +246,7 @@ def _output_homes(
         if (
             root in outputs
             and designated.get(node, root) is root
-            and not isinstance(group, (RowGroup, ColumnGroup))
+            and not isinstance(group, Stages)
             and reads[last_use[node]].get(node)
             and root.dtype == node.dtype
             and env.shape(root.shape) == env.shape(node.shape)

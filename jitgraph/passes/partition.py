@@ -37,6 +37,29 @@ class Group:
         return Kind.ELEMWISE if k in (Kind.ELEMWISE, Kind.VIEW, Kind.SOURCE) else k
 
 
+class Stages:
+    """A loop nest that runs several groups (`parts`) together: a row loop (rows.py), a column
+    loop (columns.py). Its roots are the parts' roots; those still materialized outlive it."""
+
+    parts: list[Group]
+
+    @property
+    def root(self) -> Node:
+        return self.parts[-1].root
+
+    @property
+    def roots(self) -> list[Node]:
+        return [part.root for part in self.parts]
+
+    @property
+    def members(self) -> list[Node]:
+        return [m for part in self.parts for m in part.members]
+
+    def stored(self, materialized: set[Node]) -> list[Node]:
+        """Roots that outlive the loop nest (outputs and buffers), in order."""
+        return [r for r in self.roots if r in materialized]
+
+
 @dataclass
 class Decline:
     """A fusion not made, with a reason code the inspect report prints."""

@@ -41,11 +41,11 @@ from ..ir.dims import Dim
 from ..ir.node import Node
 from ..ir.ops import Kind, Op, kind
 from ..ir.shape_env import ShapeEnv
-from .partition import Decline, Group, Plan
+from .partition import Decline, Group, Plan, Stages
 
 
 @dataclass
-class RowGroup:
+class RowGroup(Stages):
     """Loop nests run inside one parallel loop over `outer` (the first `len(outer)` axes)."""
 
     outer: tuple[Dim, ...]
@@ -55,25 +55,9 @@ class RowGroup:
 
     kind = "rows"
 
-    @property
-    def root(self) -> Node:
-        return self.parts[-1].root
-
-    @property
-    def members(self) -> list[Node]:
-        return [m for part in self.parts for m in part.members]
-
-    @property
-    def roots(self) -> list[Node]:
-        return [part.root for part in self.parts]
-
     def parts_order(self, nodes: set[Node]) -> list[Node]:
         """`nodes` (roots of parts) in execution order."""
         return [r for r in self.roots if r in nodes]
-
-    def stored(self, materialized: set[Node]) -> list[Node]:
-        """Roots that outlive the row loop (outputs and buffers), in order."""
-        return [r for r in self.roots if r in materialized]
 
 
 BLAS_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
@@ -167,7 +151,7 @@ def outer_limit(group: Group) -> int:
     return 0
 
 
-def _reads(group: Group, produced: set[Node]) -> tuple[list[Node], list[Node]]:
+def produced_reads(group: Group | Stages, produced: set[Node]) -> tuple[list[Node], list[Node]]:
     """Values of `produced` the group reads (direct reads, reads through a view).
 
     A member computed under a view of the group (`(x - t).T`: the subtraction is evaluated at
@@ -225,7 +209,7 @@ def _joinable(rows: RowGroup, group: Group, env: ShapeEnv, declined: list[Declin
     if env.shape(space(group)[:depth]) != env.shape(rows.outer[:depth]):
         return 0
     produced = set(rows.roots)
-    direct, viewed = _reads(group, produced)
+    direct, viewed = produced_reads(group, produced)
     if viewed:
         declined.append(
             Decline(
@@ -285,7 +269,9 @@ def _decline_blas_epilogues(plan: Plan) -> None:
     for group in plan.groups:
         if group.kind is not Kind.MATMUL or not blas_product(group.root):
             continue
-        readers = [g for g in plan.groups if g is not group and any(_reads(g, {group.root}))]
+        readers = [
+            g for g in plan.groups if g is not group and any(produced_reads(g, {group.root}))
+        ]
         if readers:
             plan.declined.append(
                 Decline(
@@ -329,7 +315,7 @@ def _read_outside(rows: RowGroup, plan: Plan) -> set[Node]:
     for group in plan.groups:
         if id(group) in parts:
             continue
-        direct, viewed = _reads(group, inside)
+        direct, viewed = produced_reads(group, inside)
         result.update(direct, viewed)
     return result
 
@@ -346,10 +332,8 @@ def _stash_holder(rows: RowGroup, part: Group, env: ShapeEnv, outputs: set[Node]
             and other.kind is Kind.ELEMWISE
             and holder.dtype == value.dtype
             and env.shape(holder.shape) == env.shape(value.shape)
-            and value in _reads(other, {value})[0]
-            and all(
-                value not in _reads(g, {value})[0] + _reads(g, {value})[1] for g in later[i + 1 :]
-            )
+            and value in produced_reads(other, {value})[0]
+            and all(value not in sum(produced_reads(g, {value}), []) for g in later[i + 1 :])
             and holder not in rows.stash.values()
         ):
             return holder
