@@ -16,7 +16,6 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -238,14 +237,19 @@ def _guarded(env: dict[str, Any], kernel: Callable) -> Callable:
     when two threads run parallel code at once, so on it calls are serialized. Compiling or
     loading a parallel kernel starts the layer; until one is known to run, calls hold the lock
     too (two threads' first calls of kernels whose only parallel loops are a GEMM's aborted
-    the process on the workqueue layer). On a thread-safe layer the entry then calls the
-    kernel directly (its global `_kernel` is rebound). A serial twin needs no lock."""
+    the process on the workqueue layer). Once the layer is known the entry's global `_kernel`
+    is rebound, once: to the kernel itself on a thread-safe layer, to a locked call on
+    workqueue. A serial twin needs no lock."""
+
+    def locked(*args):
+        with _SERIAL_LOCK:
+            return kernel(*args)
 
     def guarded(*args):
-        with _SERIAL_LOCK if _threading_layer() in (None, "workqueue") else nullcontext():
-            result = kernel(*args)
-        if _threading_layer() not in (None, "workqueue"):
-            env["_kernel"] = kernel
+        result = locked(*args)
+        layer = _threading_layer()
+        if layer is not None:
+            env["_kernel"] = locked if layer == "workqueue" else kernel
         return result
 
     return guarded
